@@ -1,0 +1,3 @@
+from streamcore.cli import app
+
+app()

@@ -1,0 +1,31 @@
+"""The embedded bus: jobs live in the jobs table; publishing only wakes the in-process
+worker (which would otherwise find them on its next poll)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+
+class DatabaseBus:
+    name = "db"
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+
+    async def publish(self, job_ids: Sequence[str]) -> None:
+        if job_ids:
+            self._wake.set()
+
+    async def wait(self, timeout: float) -> None:
+        """Return when a job was published or after timeout seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def check(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

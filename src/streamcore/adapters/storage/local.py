@@ -1,0 +1,164 @@
+"""Local directory storage (embedded mode). Writes go to a temporary file renamed
+into place, so a crash never leaves a half-written object under its key."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+from streamcore.adapters.storage.base import (
+    ObjectInfo,
+    ObjectNotFound,
+    StorageUnavailable,
+    check_key,
+)
+
+READ_CHUNK = 256 * 1024
+
+
+class LocalStorage:
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
+    async def check(self) -> None:
+        try:
+            await anyio.to_thread.run_sync(self._check_sync)
+        except OSError as exc:
+            raise StorageUnavailable(f"local storage at {self.root}: {exc}") from exc
+
+    def _check_sync(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        probe = self.root / f".probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        path = self._path(key)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+        try:
+            await anyio.to_thread.run_sync(lambda: path.parent.mkdir(parents=True, exist_ok=True))
+            size = 0
+            async with await anyio.open_file(tmp, "wb") as f:
+                async for chunk in chunks:
+                    await f.write(chunk)
+                    size += len(chunk)
+            await anyio.to_thread.run_sync(os.replace, tmp, path)
+            return size
+        except OSError as exc:
+            await anyio.to_thread.run_sync(lambda: tmp.unlink(missing_ok=True))
+            raise StorageUnavailable(str(exc)) from exc
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: tmp.unlink(missing_ok=True))
+            raise
+
+    async def put_file(self, key: str, path: Path) -> int:
+        dest = self._path(key)
+
+        def copy() -> int:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
+            try:
+                shutil.copyfile(path, tmp)
+                os.replace(tmp, dest)
+            finally:
+                tmp.unlink(missing_ok=True)
+            return dest.stat().st_size
+
+        try:
+            return await anyio.to_thread.run_sync(copy)
+        except OSError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def put_bytes(self, key: str, data: bytes) -> int:
+        async def one() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.put_stream(key, one())
+
+    async def get_bytes(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return await anyio.to_thread.run_sync(path.read_bytes)
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(key) from exc
+        except OSError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def iter_range(
+        self, key: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        path = self._path(key)
+        try:
+            f = await anyio.open_file(path, "rb")
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(key) from exc
+        async with f:
+            await f.seek(start)
+            remaining = None if end is None else end - start + 1
+            while remaining is None or remaining > 0:
+                n = READ_CHUNK if remaining is None else min(READ_CHUNK, remaining)
+                chunk = await f.read(n)
+                if not chunk:
+                    break
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    async def stat(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            st = await anyio.to_thread.run_sync(path.stat)
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(key) from exc
+        if not path.is_file():
+            raise ObjectNotFound(key)
+        return ObjectInfo(key=key, size=st.st_size)
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self.stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    async def delete(self, key: str) -> None:
+        path = self._path(key)
+        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        base = self._path(prefix.rstrip("/"))
+
+        def remove() -> int:
+            if base.is_file():
+                base.unlink()
+                return 1
+            if not base.exists():
+                return 0
+            count = sum(1 for p in base.rglob("*") if p.is_file())
+            shutil.rmtree(base, ignore_errors=True)
+            return count
+
+        return await anyio.to_thread.run_sync(remove)
+
+    @asynccontextmanager
+    async def local_copy(self, key: str) -> AsyncIterator[Path]:
+        path = self._path(key)
+        if not await anyio.to_thread.run_sync(path.is_file):
+            raise ObjectNotFound(key)
+        yield path

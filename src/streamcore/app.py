@@ -1,0 +1,176 @@
+"""create_app(settings): the ASGI application. The lifespan builds Infra once, migrates
+an empty database, and in embedded mode runs the worker in the same process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from streamcore import __version__
+from streamcore.config import Settings
+from streamcore.db import migrate
+from streamcore.db.session import is_sqlite
+from streamcore.errors import AppError
+from streamcore.infra import Infra, build_infra
+from streamcore.observability.endpoints import router as ops_router
+from streamcore.observability.logging import configure_logging
+from streamcore.processing.runner import JobRunner
+from streamcore.processing.tasks import HANDLERS
+from streamcore.projects.endpoints import router as projects_router
+from streamcore.sessions.endpoints import router as sessions_router
+from streamcore.stream.endpoints import router as stream_router
+from streamcore.uploads.endpoints import router as uploads_router
+from streamcore.videos.endpoints import router as videos_router
+
+log = structlog.get_logger(__name__)
+
+STATUS_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+}
+
+
+async def ensure_schema(infra: Infra) -> None:
+    """Migrate an empty database; an out-of-date one too when auto_migrate allows."""
+    current = await migrate.current_revision(infra.engine)
+    head = migrate.head_revision()
+    if current == head:
+        return
+    if current is None or infra.settings.database.auto_migrate:
+        log.info("db.migrating", current=current, head=head)
+        await migrate.upgrade(infra.engine)
+        return
+    raise RuntimeError(f"database is at {current}, code expects {head}: run `streamcore migrate`")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    infra: Infra | None = None,
+    run_worker: bool = True,
+) -> FastAPI:
+    settings = settings or (infra.settings if infra else Settings())
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = infra is None
+        current = infra or build_infra(settings)
+        app.state.infra = current
+        await ensure_schema(current)
+        stop = asyncio.Event()
+        worker_task = None
+        if run_worker:
+            runner = JobRunner(current, HANDLERS)
+            worker_task = asyncio.create_task(runner.run(stop), name="embedded-worker")
+        log.info(
+            "app.started",
+            database="sqlite" if is_sqlite(settings.database_url) else "postgresql",
+            storage=current.storage.name,
+            worker=run_worker,
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            if own:
+                await current.close()
+
+    app = FastAPI(
+        title="streamcore",
+        version=__version__,
+        description="Self-hostable video platform backend: upload, transcode to adaptive "
+        "HLS, stream through encrypted expiring URLs.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["Range", "Authorization", "Content-Type"],
+        expose_headers=["Content-Length", "Content-Range"],
+    )
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(request_id=request_id[:64]):
+            response = await call_next(request)
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            infra_: Infra | None = getattr(request.app.state, "infra", None)
+            if infra_ is not None:
+                infra_.metrics.http_requests.labels(
+                    template, request.method, str(response.status_code)
+                ).inc()
+                infra_.metrics.http_duration.labels(template, request.method).observe(elapsed)
+            response.headers["X-Request-ID"] = request_id[:64]
+            if template != "/stream/{token}":
+                log.info(
+                    "http.request",
+                    method=request.method,
+                    route=template,
+                    status=response.status_code,
+                    ms=round(elapsed * 1000, 1),
+                )
+            return response
+
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse({"error": exc.name, "detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return JSONResponse(
+            {"error": "ValidationError", "detail": "invalid request", "errors": errors},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        name = STATUS_NAMES.get(exc.status_code, "HTTPError")
+        return JSONResponse(
+            {"error": name, "detail": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled", error_class=type(exc).__name__)
+        return JSONResponse({"error": "InternalError", "detail": "internal error"}, status_code=500)
+
+    app.include_router(ops_router)
+    app.include_router(projects_router)
+    app.include_router(sessions_router)
+    app.include_router(videos_router)
+    app.include_router(stream_router)
+    app.include_router(uploads_router)
+    return app

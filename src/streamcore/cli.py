@@ -1,0 +1,90 @@
+"""The `streamcore` command: serve, worker, migrate, demo."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from streamcore.config import Settings
+
+app = typer.Typer(help="streamcore: self-hostable video platform backend.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="API only; run `streamcore worker` elsewhere.")
+    ] = False,
+) -> None:
+    """Run the HTTP API (and, unless --no-worker, the job worker in the same process)."""
+    import uvicorn
+
+    from streamcore.app import create_app
+
+    settings = Settings()
+    application = create_app(settings, run_worker=not no_worker)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run a job worker (ingest, transcode)."""
+    from streamcore.worker import run_worker
+
+    asyncio.run(run_worker(Settings()))
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations."""
+    from streamcore.db import migrate as db_migrate
+    from streamcore.db.session import create_engine
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await db_migrate.upgrade(engine, revision)
+            return await db_migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    current = asyncio.run(run())
+    console.print(f"[green]database at revision {current}[/green]")
+
+
+@app.command()
+def demo(
+    file: Annotated[
+        Path | None, typer.Option(help="Video to upload instead of a generated test clip.")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="A running streamcore to use (default: start one).")
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port for the self-started server.")] = 8000,
+    keep_serving: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-serving/--exit",
+            help="Keep the self-started server running after the demo "
+            "(default: when run in a terminal).",
+        ),
+    ] = None,
+) -> None:
+    """Upload a clip, follow it through ingest and transcode, print a playback URL and
+    check that it plays."""
+    from streamcore.demo import run_demo
+
+    code = run_demo(console, file=file, url=url, port=port, keep_serving=keep_serving)
+    raise typer.Exit(code)

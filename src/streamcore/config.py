@@ -1,0 +1,110 @@
+"""One Settings object for the whole process; nested groups, env prefix STREAMCORE_.
+
+Nested values use a double underscore: STREAMCORE_STORAGE__BACKEND=s3.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    # Empty means "SQLite file under data_dir" (embedded mode).
+    url: str = ""
+    echo: bool = False
+    auto_migrate: bool = True
+
+
+class StorageSettings(BaseModel):
+    backend: Literal["local"] = "local"
+    # Empty means "<data_dir>/objects".
+    local_root: str = ""
+
+
+class BusSettings(BaseModel):
+    backend: Literal["db"] = "db"
+    poll_interval_seconds: float = 0.5
+
+
+class WorkerSettings(BaseModel):
+    concurrency: int = Field(default=1, ge=1, le=32)
+    max_attempts: int = Field(default=3, ge=1)
+    # A job whose worker stopped heartbeating for this long is given back to the queue.
+    lease_seconds: float = 60.0
+    heartbeat_seconds: float = 5.0
+
+
+class MediaSettings(BaseModel):
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+    preset: str = "veryfast"
+    segment_seconds: int = 4
+    max_duration_seconds: float = 4 * 3600
+    max_width: int = 7680
+    max_height: int = 4320
+    # A FFmpeg run that reports no progress for this long is killed.
+    stall_timeout_seconds: float = 120.0
+    probe_timeout_seconds: float = 30.0
+
+
+class StreamSettings(BaseModel):
+    token_ttl_seconds: int = 6 * 3600
+
+
+class UploadSettings(BaseModel):
+    max_bytes: int = 20 * 1024**3
+    chunk_bytes: int = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STREAMCORE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./data")
+    # Used to derive the stream token key. Empty: a key is generated once and kept in data_dir.
+    secret_key: str = ""
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    database: DatabaseSettings = DatabaseSettings()
+    storage: StorageSettings = StorageSettings()
+    bus: BusSettings = BusSettings()
+    worker: WorkerSettings = WorkerSettings()
+    media: MediaSettings = MediaSettings()
+    stream: StreamSettings = StreamSettings()
+    upload: UploadSettings = UploadSettings()
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'streamcore.db').resolve()}"
+
+    @property
+    def local_storage_root(self) -> Path:
+        if self.storage.local_root:
+            return Path(self.storage.local_root)
+        return self.data_dir / "objects"
+
+    def resolved_secret(self) -> str:
+        """The configured secret, or one generated on first use and kept under data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value

@@ -1,0 +1,63 @@
+"""Infra: everything that talks to the outside world, built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from streamcore.adapters.bus.db import DatabaseBus
+from streamcore.adapters.ffmpeg import FFmpegRunner
+from streamcore.adapters.storage.base import ObjectStorage
+from streamcore.adapters.storage.local import LocalStorage
+from streamcore.config import Settings
+from streamcore.db.session import PENDING_JOBS, create_engine, create_sessionmaker
+from streamcore.observability.metrics import Metrics
+from streamcore.stream.tokens import TokenCodec
+
+
+@dataclass
+class Infra:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    storage: ObjectStorage
+    bus: DatabaseBus
+    media: FFmpegRunner
+    tokens: TokenCodec
+    metrics: Metrics = field(default_factory=Metrics)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends cleanly, then the jobs it
+        enqueued are published (the outbox rule: never publish what did not commit)."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            job_ids: list[str] = session.info.pop(PENDING_JOBS, [])
+        if job_ids:
+            await self.bus.publish(job_ids)
+
+    async def close(self) -> None:
+        await self.bus.close()
+        await self.engine.dispose()
+
+
+def build_infra(settings: Settings) -> Infra:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url, echo=settings.database.echo)
+    return Infra(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        storage=LocalStorage(settings.local_storage_root),
+        bus=DatabaseBus(),
+        media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
+        tokens=TokenCodec.from_secret(settings.resolved_secret()),
+    )

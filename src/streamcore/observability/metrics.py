@@ -1,0 +1,73 @@
+"""Prometheus metrics, one registry per Infra (so tests can build several)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        r = self.registry
+        self.http_requests = Counter(
+            "streamcore_http_requests_total",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.http_duration = Histogram(
+            "streamcore_http_request_duration_seconds",
+            "HTTP request latency by route template.",
+            ["route", "method"],
+            registry=r,
+        )
+        self.jobs_enqueued = Counter(
+            "streamcore_jobs_enqueued_total", "Jobs written to the queue.", ["kind"], registry=r
+        )
+        self.jobs_finished = Counter(
+            "streamcore_jobs_finished_total",
+            "Jobs that reached a final or retry state, by outcome and error class.",
+            ["kind", "outcome", "error_class"],
+            registry=r,
+        )
+        self.jobs_running = Gauge(
+            "streamcore_jobs_running", "Jobs running in this process.", ["kind"], registry=r
+        )
+        self.job_duration = Histogram(
+            "streamcore_job_duration_seconds",
+            "Wall time of one job attempt.",
+            ["kind"],
+            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+            registry=r,
+        )
+        self.ffmpeg_speed = Histogram(
+            "streamcore_ffmpeg_speed_ratio",
+            "Media seconds processed per wall second (x realtime).",
+            ["kind"],
+            buckets=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
+            registry=r,
+        )
+        self.upload_bytes = Counter(
+            "streamcore_upload_bytes_total", "Bytes received by uploads.", ["method"], registry=r
+        )
+        self.uploads = Counter(
+            "streamcore_uploads_total",
+            "Upload attempts by method and result.",
+            ["method", "result"],
+            registry=r,
+        )
+        self.stream_requests = Counter(
+            "streamcore_stream_requests_total",
+            "Playback requests by kind (master, variant, segment) and status.",
+            ["kind", "status"],
+            registry=r,
+        )
+        self.stream_bytes = Counter(
+            "streamcore_stream_bytes_total", "Bytes of segments served.", registry=r
+        )

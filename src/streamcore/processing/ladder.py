@@ -1,0 +1,75 @@
+"""Pure ladder planning: which renditions to make from a source."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from streamcore.processing.probe import MediaInfo
+
+# (short side, video kbit/s, audio kbit/s)
+LADDER: tuple[tuple[int, int, int], ...] = (
+    (1080, 5000, 128),
+    (720, 2800, 128),
+    (480, 1400, 128),
+    (360, 800, 96),
+    (240, 400, 64),
+)
+AUDIO_ONLY_KBPS = 128
+MAX_FPS = 60.0
+
+
+@dataclass(frozen=True)
+class Rendition:
+    name: str
+    width: int
+    height: int
+    video_kbps: int
+    audio_kbps: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)
+
+
+def _scaled(width: int, height: int, short_target: int) -> tuple[int, int]:
+    """Dimensions with the short side at short_target, aspect kept, both even."""
+    if width >= height:
+        return _even(width * short_target / height), _even(short_target)
+    return _even(short_target), _even(height * short_target / width)
+
+
+def plan_ladder(info: MediaInfo) -> list[Rendition]:
+    """Rungs at or below the source's short side; a source smaller than the lowest rung
+    gets one rendition at its own (even) size."""
+    if not info.has_video:
+        return [Rendition("audio", 0, 0, 0, AUDIO_ONLY_KBPS)]
+    assert info.width is not None
+    assert info.height is not None
+    short = min(info.width, info.height)
+    rungs = [r for r in LADDER if r[0] <= short]
+    if not rungs:
+        low = LADDER[-1]
+        return [Rendition(f"{short}p", _even(info.width), _even(info.height), low[1], low[2])]
+    out = []
+    for target, vkbps, akbps in rungs:
+        w, h = _scaled(info.width, info.height, target)
+        out.append(Rendition(f"{target}p", w, h, vkbps, akbps if info.has_audio else 0))
+    return out
+
+
+def output_fps(info: MediaInfo) -> float | None:
+    """The frame rate to force, when the source's must be capped."""
+    if info.frame_rate is not None and info.frame_rate > MAX_FPS:
+        return MAX_FPS
+    return None
+
+
+def gop_frames(info: MediaInfo, segment_seconds: int) -> int:
+    """Frames per 2 s GOP (a divisor of the segment length, so segments cut on keyframes)."""
+    fps = output_fps(info) or info.frame_rate or 30.0
+    gop_seconds = 2 if segment_seconds % 2 == 0 else segment_seconds
+    return max(1, round(fps * gop_seconds))

@@ -1,0 +1,300 @@
+"""Runs jobs: claims them, keeps their lease alive, and writes the outcome.
+
+The outcome of an attempt (job row + asset row + any next job) is written in one
+transaction, fenced by (worker_id, attempt) so a worker that lost its lease can never
+overwrite the work of the one that took the job over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import anyio.to_thread
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from streamcore.adapters.ffmpeg import FFmpegCancelled
+from streamcore.adapters.storage.base import StorageUnavailable
+from streamcore.db.base import utcnow
+from streamcore.infra import Infra
+from streamcore.models import Job, JobKind, JobStatus
+from streamcore.processing.errors import MediaError, TransientError
+from streamcore.processing.repository import JobRepository
+from streamcore.videos import service as videos
+
+log = structlog.get_logger(__name__)
+
+PROGRESS_MIN_INTERVAL = 1.0
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 300.0
+
+
+class LostLease(Exception):
+    """The job was taken over by another worker (or finished) while this one ran it."""
+
+
+class JobCancelled(Exception):
+    pass
+
+
+@dataclass
+class JobContext:
+    infra: Infra
+    job_id: str
+    asset_id: str
+    kind: JobKind
+    attempt: int
+    worker_id: str
+    work_dir: Path
+    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    _last_progress: float = 0.0
+    _last_progress_at: float = 0.0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only commits while this worker still owns the job."""
+        async with self.infra.transaction() as session:
+            if (
+                await JobRepository(session).owned(self.job_id, self.worker_id, self.attempt)
+                is None
+            ):
+                raise LostLease(self.job_id)
+            yield session
+
+    @asynccontextmanager
+    async def finish(self) -> AsyncIterator[AsyncSession]:
+        """The final transaction of a successful attempt: the caller's changes and the
+        job's `succeeded` commit together."""
+        async with self.infra.transaction() as session:
+            job = await JobRepository(session).owned(self.job_id, self.worker_id, self.attempt)
+            if job is None:
+                raise LostLease(self.job_id)
+            yield session
+            job.status = JobStatus.succeeded
+            job.progress = 1.0
+            job.finished_at = utcnow()
+
+    async def report(self, fraction: float, *, force: bool = False) -> None:
+        """Store progress, at most once a second; sets `cancel` when a stop was asked."""
+        now = time.monotonic()
+        if not force and (
+            now - self._last_progress_at < PROGRESS_MIN_INTERVAL or fraction <= self._last_progress
+        ):
+            return
+        self._last_progress, self._last_progress_at = fraction, now
+        async with self.infra.transaction() as session:
+            cancel = await JobRepository(session).set_progress(self.job_id, fraction)
+            if self.kind is JobKind.transcode:
+                await videos.set_progress(session, self.asset_id, fraction)
+        if cancel:
+            self.cancel.set()
+
+
+Handler = Callable[[JobContext], Awaitable[None]]
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter."""
+    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class JobRunner:
+    def __init__(
+        self,
+        infra: Infra,
+        handlers: dict[JobKind, Handler],
+        *,
+        worker_id: str | None = None,
+    ) -> None:
+        self.infra = infra
+        self.handlers = handlers
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
+        self.settings = infra.settings.worker
+        self._last_reclaim = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("worker.started", worker_id=self.worker_id, concurrency=self.settings.concurrency)
+        loops = [
+            asyncio.create_task(self._loop(stop), name=f"job-loop-{i}")
+            for i in range(self.settings.concurrency)
+        ]
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            log.info("worker.stopped", worker_id=self.worker_id)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._reclaim_stale()
+                job = await self._claim()
+            except Exception:
+                log.exception("worker.claim_failed")
+                await asyncio.sleep(self.infra.settings.bus.poll_interval_seconds)
+                continue
+            if job is None:
+                await self.infra.bus.wait(self.infra.settings.bus.poll_interval_seconds)
+                continue
+            await self.execute(job)
+
+    async def run_until_idle(self, timeout: float = 60.0) -> int:
+        """Run queued jobs until none is due (for tests and one-shot CLI use)."""
+        done = 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = await self._claim()
+            if job is None:
+                return done
+            await self.execute(job)
+            done += 1
+        return done
+
+    async def _claim(self) -> Job | None:
+        async with self.infra.transaction() as session:
+            return await JobRepository(session).claim_next(self.worker_id, list(self.handlers))
+
+    async def _reclaim_stale(self) -> None:
+        """Give jobs of dead workers back to the queue (or bury them when out of tries)."""
+        now = time.monotonic()
+        if now - self._last_reclaim < self.settings.lease_seconds / 4:
+            return
+        self._last_reclaim = now
+        async with self.infra.transaction() as session:
+            for job in await JobRepository(session).stale_running(self.settings.lease_seconds):
+                log.warning("job.lease_expired", job_id=job.id, worker_id=job.worker_id)
+                if job.attempts >= job.max_attempts:
+                    await self._bury(session, job, "WorkerLost", "the worker running it stopped")
+                else:
+                    job.status = JobStatus.queued
+                    job.worker_id = None
+                    job.next_attempt_at = utcnow()
+
+    async def _bury(self, session: AsyncSession, job: Job, error_class: str, msg: str) -> None:
+        job.status = JobStatus.dead
+        job.last_error = f"{error_class}: {msg}"
+        job.finished_at = utcnow()
+        asset = await videos.get_asset(session, job.asset_id, for_update=True)
+        videos.mark_failed(asset, error_class, msg)
+
+    async def execute(self, job: Job) -> None:
+        handler = self.handlers[job.kind]
+        work_dir = self.infra.settings.data_dir / "work" / f"{job.id}-{job.attempts}"
+        ctx = JobContext(
+            infra=self.infra,
+            job_id=job.id,
+            asset_id=job.asset_id,
+            kind=job.kind,
+            attempt=job.attempts,
+            worker_id=self.worker_id,
+            work_dir=work_dir,
+        )
+        metrics = self.infra.metrics
+        started = time.monotonic()
+        with structlog.contextvars.bound_contextvars(
+            job_id=job.id, asset_id=job.asset_id, kind=job.kind.value, attempt=job.attempts
+        ):
+            log.info("job.started")
+            metrics.jobs_running.labels(job.kind.value).inc()
+            heartbeat = asyncio.create_task(self._heartbeat(ctx))
+            outcome, error_class = "succeeded", ""
+            try:
+                work_dir.mkdir(parents=True, exist_ok=True)
+                await handler(ctx)
+            except LostLease:
+                outcome, error_class = "lost", "LostLease"
+                log.warning("job.lost_lease")
+            except (JobCancelled, FFmpegCancelled):
+                outcome, error_class = "cancelled", "Cancelled"
+                await self._record_cancel(ctx)
+            except MediaError as exc:
+                outcome, error_class = "failed", exc.name
+                log.info("job.failed", error_class=exc.name, error=str(exc))
+                await self._record_failure(ctx, exc.name, str(exc), permanent=True)
+            except (TransientError, StorageUnavailable, OSError, TimeoutError) as exc:
+                outcome, error_class = "retry", type(exc).__name__
+                log.warning("job.transient_error", error_class=error_class, error=str(exc))
+                await self._record_failure(ctx, error_class, str(exc), permanent=False)
+            except Exception as exc:
+                # A bug or something unforeseen: retried like a transient error, so a
+                # one-off does not fail the asset, but bounded by max_attempts.
+                outcome, error_class = "retry", type(exc).__name__
+                log.exception("job.crashed")
+                await self._record_failure(ctx, error_class, str(exc), permanent=False)
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+                metrics.jobs_running.labels(job.kind.value).dec()
+                metrics.job_duration.labels(job.kind.value).observe(time.monotonic() - started)
+                metrics.jobs_finished.labels(job.kind.value, outcome, error_class).inc()
+                await _remove_tree(work_dir)
+            log.info("job.finished", outcome=outcome, seconds=round(time.monotonic() - started, 2))
+
+    async def _heartbeat(self, ctx: JobContext) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            try:
+                async with self.infra.transaction() as session:
+                    owned = await JobRepository(session).heartbeat(
+                        ctx.job_id, ctx.worker_id, ctx.attempt
+                    )
+                if not owned:
+                    ctx.cancel.set()
+                    return
+            except Exception:
+                log.warning("job.heartbeat_failed", exc_info=True)
+
+    async def _record_failure(
+        self, ctx: JobContext, error_class: str, message: str, *, permanent: bool
+    ) -> None:
+        try:
+            async with self.infra.transaction() as session:
+                job = await JobRepository(session).owned(ctx.job_id, ctx.worker_id, ctx.attempt)
+                if job is None:
+                    return
+                job.last_error = f"{error_class}: {message}"[:4000]
+                job.worker_id = None
+                if not permanent and job.attempts < job.max_attempts:
+                    job.status = JobStatus.queued
+                    job.next_attempt_at = utcnow() + timedelta(
+                        seconds=backoff_seconds(job.attempts)
+                    )
+                    return
+                if permanent:
+                    job.status = JobStatus.failed
+                    job.finished_at = utcnow()
+                    asset = await videos.get_asset(session, job.asset_id, for_update=True)
+                    videos.mark_failed(asset, error_class, message)
+                else:
+                    await self._bury(session, job, error_class, message)
+        except Exception:
+            log.exception("job.record_failure_failed")
+
+    async def _record_cancel(self, ctx: JobContext) -> None:
+        async with self.infra.transaction() as session:
+            job = await JobRepository(session).owned(ctx.job_id, ctx.worker_id, ctx.attempt)
+            if job is None:
+                return
+            job.status = JobStatus.cancelled
+            job.finished_at = utcnow()
+            asset = await videos.get_asset(session, job.asset_id, for_update=True)
+            videos.mark_cancelled(asset)
+        await self.infra.storage.delete_prefix(videos.hls_prefix(ctx.asset_id))
+
+
+async def _remove_tree(path: Path) -> None:
+    await anyio.to_thread.run_sync(lambda: shutil.rmtree(path, ignore_errors=True))

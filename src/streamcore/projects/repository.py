@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from streamcore.models import Organization, Project
+
+
+class ProjectRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, project_id: str) -> Project | None:
+        return await self.session.get(Project, project_id)
+
+    async def list(self, limit: int = 200) -> Sequence[Project]:
+        stmt = select(Project).order_by(Project.created_at).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def add(self, project: Project) -> Project:
+        self.session.add(project)
+        await self.session.flush()
+        return project
+
+    async def get_organization(self, organization_id: str) -> Organization | None:
+        return await self.session.get(Organization, organization_id)
+
+    async def first_organization(self) -> Organization | None:
+        stmt = select(Organization).order_by(Organization.created_at).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add_organization(self, org: Organization) -> Organization:
+        self.session.add(org)
+        await self.session.flush()
+        return org

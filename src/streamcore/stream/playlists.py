@@ -1,0 +1,47 @@
+"""Pure HLS playlist rewriting: every URI becomes its own signed token."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+
+_URI_ATTR = re.compile(r'URI="([^"]*)"')
+
+
+def resolve(base_path: str, ref: str) -> str | None:
+    """Resolve a playlist reference against the playlist's own path, inside the asset.
+    Absolute URLs and references that climb out of the asset give None."""
+    if "://" in ref or ref.startswith("/") or ref.startswith("data:"):
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(base_path), ref))
+    if joined.startswith("../") or joined == ".." or joined.startswith("/"):
+        return None
+    return joined
+
+
+def rewrite_playlist(text: str, playlist_path: str, sign: Callable[[str], str]) -> str:
+    """Replace every URI line and URI="..." attribute by sign(resolved path).
+
+    sign returns the URL to put in place (relative to /stream/). References we cannot
+    resolve inside the asset are dropped rather than passed through.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            out.append(line)
+            continue
+        if stripped.startswith("#"):
+
+            def attr(m: re.Match[str]) -> str:
+                target = resolve(playlist_path, m.group(1))
+                return f'URI="{sign(target)}"' if target is not None else 'URI=""'
+
+            out.append(_URI_ATTR.sub(attr, line))
+            continue
+        target = resolve(playlist_path, stripped)
+        if target is None:
+            continue
+        out.append(sign(target))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,119 @@
+"""Playback: signed tokens for an asset's HLS files and the rewriting of playlists."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound
+from streamcore.errors import Forbidden, NotFound
+from streamcore.infra import Infra
+from streamcore.models import StreamLog
+from streamcore.stream.playlists import rewrite_playlist
+from streamcore.stream.tokens import InvalidToken, StreamClaim
+from streamcore.videos import service as videos
+
+MASTER = "master.m3u8"
+
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".aac": "audio/aac",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".jpg": "image/jpeg",
+    ".webp": "image/webp",
+}
+
+
+@dataclass
+class StreamItem:
+    claim: StreamClaim
+    key: str
+    content_type: str
+    kind: str
+    # Exactly one of these is set: a rewritten playlist, a local file, or a storage key.
+    playlist: bytes | None = None
+    local_path: Path | None = None
+
+
+def url_name(token: str, path: str) -> str:
+    """The last URL segment for a token: the token plus the file's extension, because
+    players (FFmpeg's HLS demuxer, hls.js) decide what a URI is by its extension."""
+    return token + posixpath.splitext(path)[1].lower()
+
+
+def sign(infra: Infra, claim: StreamClaim) -> str:
+    return url_name(infra.tokens.encode(claim), claim.path)
+
+
+def playback_name(infra: Infra, asset_id: str, viewer: str | None) -> str:
+    ttl = infra.settings.stream.token_ttl_seconds
+    return url_name(infra.tokens.issue(asset_id, MASTER, ttl, viewer), MASTER)
+
+
+def decode(infra: Infra, name: str) -> StreamClaim:
+    token, _, ext = name.partition(".")
+    try:
+        claim = infra.tokens.decode(token)
+    except InvalidToken as exc:
+        # Tampered, expired and foreign tokens look the same from outside.
+        raise Forbidden("invalid or expired link") from exc
+    if ext and f".{ext.lower()}" != posixpath.splitext(claim.path)[1].lower():
+        raise Forbidden("invalid or expired link")
+    return claim
+
+
+def kind_of(path: str) -> str:
+    if path == MASTER:
+        return "master"
+    return "variant" if path.endswith(".m3u8") else "segment"
+
+
+async def open_item(infra: Infra, token: str) -> StreamItem:
+    claim = decode(infra, token)
+    ext = posixpath.splitext(claim.path)[1].lower()
+    content_type = CONTENT_TYPES.get(ext)
+    if content_type is None:
+        raise Forbidden("invalid or expired link")
+    try:
+        key = f"{videos.hls_prefix(claim.asset_id)}/{claim.path}"
+        item = StreamItem(claim, key, content_type, kind_of(claim.path))
+        if ext == ".m3u8":
+            text = (await infra.storage.get_bytes(key)).decode("utf-8")
+
+            def sign_target(target: str) -> str:
+                # Children expire with their parent: a playlist never extends access.
+                return sign(
+                    infra, StreamClaim(claim.asset_id, target, claim.expires_at, claim.viewer)
+                )
+
+            item.playlist = rewrite_playlist(text, claim.path, sign_target).encode()
+            return item
+        local = infra.storage.local_path(key)
+        if local is not None:
+            if not local.is_file():
+                raise ObjectNotFound(key)
+            item.local_path = local
+        else:
+            await infra.storage.stat(key)
+        return item
+    except (ObjectNotFound, InvalidKey) as exc:
+        raise NotFound("no such file in this stream") from exc
+
+
+async def log_view(infra: Infra, item: StreamItem, client_ip: str | None, ua: str | None) -> None:
+    async with infra.transaction() as session:
+        session.add(
+            StreamLog(
+                asset_id=item.claim.asset_id,
+                path=item.claim.path,
+                kind=item.kind,
+                status_code=200,
+                bytes_sent=len(item.playlist or b""),
+                client_ip=client_ip,
+                user_agent=(ua or "")[:512] or None,
+            )
+        )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from streamcore.models import Asset, AssetStatus
+
+
+class AssetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, asset_id: str, *, for_update: bool = False) -> Asset | None:
+        stmt = select(Asset).where(Asset.id == asset_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add(self, asset: Asset) -> Asset:
+        self.session.add(asset)
+        await self.session.flush()
+        return asset
+
+    async def list_for_project(self, project_id: str, limit: int = 100) -> Sequence[Asset]:
+        stmt = (
+            select(Asset)
+            .where(Asset.project_id == project_id)
+            .order_by(Asset.created_at.desc())
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def set_progress(self, asset_id: str, progress: float) -> None:
+        await self.session.execute(
+            update(Asset)
+            .where(Asset.id == asset_id, Asset.status == AssetStatus.transcoding)
+            .values(progress=progress)
+        )

@@ -1,0 +1,136 @@
+"""Assets (videos and audio): creation, status transitions, the public view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from streamcore.db.base import new_id
+from streamcore.errors import NotFound
+from streamcore.models import Asset, AssetSource, AssetStatus
+from streamcore.videos.repository import AssetRepository
+from streamcore.videos.schemas import ErrorInfo, ProbeInfo, VideoRead
+
+WORKING_STATES = frozenset({AssetStatus.uploaded, AssetStatus.ingesting, AssetStatus.transcoding})
+FINAL_STATES = frozenset({AssetStatus.ready, AssetStatus.failed, AssetStatus.cancelled})
+
+
+def source_key(asset_id: str) -> str:
+    return f"assets/{asset_id}/source"
+
+
+def hls_prefix(asset_id: str) -> str:
+    return f"assets/{asset_id}/hls"
+
+
+async def create_asset(
+    session: AsyncSession,
+    *,
+    project_id: str,
+    source: AssetSource,
+    status: AssetStatus,
+    filename: str = "",
+    content_type: str = "",
+    size_bytes: int | None = None,
+    session_id: str | None = None,
+    source_url: str | None = None,
+    asset_id: str | None = None,
+) -> Asset:
+    asset_id = asset_id or new_id()
+    asset = Asset(
+        id=asset_id,
+        project_id=project_id,
+        session_id=session_id,
+        source=source,
+        source_url=source_url,
+        status=status,
+        filename=filename[:255],
+        content_type=content_type[:127],
+        size_bytes=size_bytes,
+        source_key=source_key(asset_id),
+        renditions=[],
+        progress=0.0,
+    )
+    await AssetRepository(session).add(asset)
+    return asset
+
+
+async def get_asset(session: AsyncSession, asset_id: str, *, for_update: bool = False) -> Asset:
+    asset = await AssetRepository(session).get(asset_id, for_update=for_update)
+    if asset is None:
+        raise NotFound("video not found")
+    return asset
+
+
+async def set_progress(session: AsyncSession, asset_id: str, progress: float) -> None:
+    await AssetRepository(session).set_progress(asset_id, progress)
+
+
+def mark_working(asset: Asset, status: AssetStatus) -> None:
+    asset.status = status
+    asset.error_class = None
+    asset.error_message = None
+    if status is not AssetStatus.transcoding:
+        asset.progress = 0.0
+
+
+def record_probe(asset: Asset, probe: dict[str, Any], renditions: list[dict[str, Any]]) -> None:
+    asset.duration_seconds = probe.get("duration")
+    asset.width = probe.get("width")
+    asset.height = probe.get("height")
+    asset.video_codec = probe.get("video_codec")
+    asset.audio_codec = probe.get("audio_codec")
+    asset.bitrate = probe.get("bitrate")
+    asset.frame_rate = probe.get("frame_rate")
+    asset.container = probe.get("container")
+    asset.renditions = renditions
+
+
+def mark_ready(asset: Asset, playback_key: str) -> None:
+    asset.status = AssetStatus.ready
+    asset.playback_key = playback_key
+    asset.progress = 1.0
+
+
+def mark_failed(asset: Asset, error_class: str, message: str) -> None:
+    asset.status = AssetStatus.failed
+    asset.error_class = error_class
+    asset.error_message = message[:2000]
+
+
+def mark_cancelled(asset: Asset) -> None:
+    asset.status = AssetStatus.cancelled
+
+
+def to_read(asset: Asset, playback_url: str | None) -> VideoRead:
+    return VideoRead(
+        id=asset.id,
+        project_id=asset.project_id,
+        session_id=asset.session_id,
+        source=asset.source,
+        status=asset.status,
+        progress=round(asset.progress * 100, 1),
+        filename=asset.filename,
+        size_bytes=asset.size_bytes,
+        probe=ProbeInfo(
+            duration=asset.duration_seconds,
+            width=asset.width,
+            height=asset.height,
+            video_codec=asset.video_codec,
+            audio_codec=asset.audio_codec,
+            bitrate=asset.bitrate,
+            frame_rate=asset.frame_rate,
+            container=asset.container,
+        ),
+        renditions=VideoRead.rendition_list(asset.renditions or []),
+        playable=asset.playback_key is not None and asset.status is AssetStatus.ready,
+        playback_url=playback_url,
+        error=(
+            ErrorInfo(error_class=asset.error_class, message=asset.error_message or "")
+            if asset.error_class
+            else None
+        ),
+        created_at=asset.created_at,
+        updated_at=asset.updated_at,
+    )
