@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -111,7 +112,7 @@ async def _probe(ctx: JobContext, path: Path) -> MediaInfo:
             probe_args(str(path)), timeout=settings.probe_timeout_seconds
         )
     except ProbeError as exc:
-        raise ProbeFailed(_probe_reason(exc.stderr_tail)) from exc
+        raise ProbeFailed(_probe_reason(exc.stderr_tail, path)) from exc
     return interpret_probe(
         data,
         max_duration=settings.max_duration_seconds,
@@ -120,14 +121,20 @@ async def _probe(ctx: JobContext, path: Path) -> MediaInfo:
     )
 
 
-def _probe_reason(stderr_tail: str) -> str:
-    lines = [line.strip() for line in stderr_tail.splitlines() if line.strip()]
-    last = lines[-1] if lines else ""
-    # ffprobe prefixes its message with the file path; keep only the reason.
-    reason = last.rsplit(": ", 1)[-1] if ": " in last else last
+_LOG_PREFIX = re.compile(r"^\[[^\]]+ @ 0x[0-9a-f]+\]\s*")
+
+
+def _probe_reason(stderr_tail: str, path: Path) -> str:
+    """ffprobe's own words, without addresses or our file paths."""
     if "not on whitelist" in stderr_tail:
         return "not a supported audio/video container"
-    return f"not a readable media file ({reason})" if reason else "not a readable media file"
+    reasons: list[str] = []
+    for line in stderr_tail.splitlines():
+        text = _LOG_PREFIX.sub("", line.strip()).replace(f"{path}: ", "")
+        if text and str(path) not in text and text not in reasons:
+            reasons.append(text)
+    detail = "; ".join(reasons[-3:])[:300]
+    return f"not a readable media file ({detail})" if detail else "not a readable media file"
 
 
 def media_info_of(asset: Asset) -> MediaInfo:

@@ -139,7 +139,21 @@ class LocalStorage:
 
     async def delete(self, key: str) -> None:
         path = self._path(key)
-        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+
+        def remove() -> None:
+            path.unlink(missing_ok=True)
+            self._prune(path.parent)
+
+        await anyio.to_thread.run_sync(remove)
+
+    def _prune(self, directory: Path) -> None:
+        """Remove directories left empty, up to (not including) the root."""
+        while directory != self.root and self.root in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:
+                return
+            directory = directory.parent
 
     async def delete_prefix(self, prefix: str) -> int:
         base = self._path(prefix.rstrip("/"))
@@ -152,6 +166,7 @@ class LocalStorage:
                 return 0
             count = sum(1 for p in base.rglob("*") if p.is_file())
             shutil.rmtree(base, ignore_errors=True)
+            self._prune(base.parent)
             return count
 
         return await anyio.to_thread.run_sync(remove)

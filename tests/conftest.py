@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from streamcore.config import Settings
+from streamcore.infra import Infra, build_infra
+from tests.fixtures.media import make_clip
+from tests.fixtures.services import LiveServer, live_server, postgres_database, server_env
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tool in ("ffmpeg", "ffprobe"):
+        if shutil.which(tool) is None:
+            raise pytest.UsageError(f"{tool} is not installed; run `make test` (it installs it)")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A database of this run for in-process tests."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A separate database for the live server, so its worker never takes the jobs
+    in-process tests write."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directory of generated test clips, made once per run."""
+    d = tmp_path_factory.mktemp("media")
+    make_clip(d / "clip720.mp4", seconds=10, size="1280x720")
+    make_clip(d / "short360.mp4", seconds=3, size="640x360")
+    make_clip(d / "faststart.mp4", seconds=6, size="640x360", faststart=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _database_url(backend: str, data_dir: Path, pg_url: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{data_dir / 'streamcore.db'}"
+    return pg_url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_server_url: str,
+    secret: str,
+) -> Iterator[LiveServer]:
+    """A real `streamcore serve` (API + embedded worker) per database backend."""
+    backend: str = request.param
+    data_dir = tmp_path_factory.mktemp(f"server-{backend}")
+    env = server_env(data_dir, _database_url(backend, data_dir, pg_server_url), secret)
+    with live_server(data_dir, env) as srv:
+        yield srv
+
+
+@pytest.fixture(params=BACKENDS)
+async def infra(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_url: str
+) -> AsyncIterator[Infra]:
+    """In-process Infra on a migrated database (no HTTP, no worker loop)."""
+    from streamcore.app import ensure_schema
+
+    settings = Settings(
+        data_dir=tmp_path,
+        secret_key="test-secret",
+        database={"url": _database_url(request.param, tmp_path, pg_url)},  # type: ignore[arg-type]
+    )
+    built = build_infra(settings)
+    await ensure_schema(built)
+    try:
+        yield built
+    finally:
+        await built.close()
