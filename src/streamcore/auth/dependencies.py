@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class Action(StrEnum):
@@ -40,8 +41,11 @@ async def get_principal(request: Request) -> Principal:
     return LOCAL_OPERATOR
 
 
-def authorize(principal: Principal, project_id: str, action: Action) -> None:
-    """Raise NotFound/Forbidden when principal may not do action on the project."""
+async def authorize(
+    session: AsyncSession, principal: Principal, project_id: str, action: Action
+) -> None:
+    """Raise NotFound (the project is invisible to the caller) or Forbidden (visible,
+    but the action is not allowed) unless principal may do action on the project."""
     return None
 
 

@@ -32,7 +32,7 @@ async def list_projects(session: SessionDep, principal: PrincipalDep) -> list[Pr
     visible = []
     for p in projects:
         try:
-            authorize(principal, p.id, Action.read)
+            await authorize(session, principal, p.id, Action.read)
         except NotFound:
             continue
         visible.append(ProjectRead.model_validate(p))

@@ -23,7 +23,7 @@ async def create_session(
 ) -> SessionRead:
     """Create a recording session in a project."""
     project = await projects.get_project(session, body.project_id)
-    authorize(principal, project.id, Action.upload)
+    await authorize(session, principal, project.id, Action.upload)
     rec = await service.create_session(session, project.id, body.name)
     return SessionRead.model_validate(rec)
 
@@ -34,5 +34,5 @@ async def create_session(
 async def get_session(session_id: str, session: SessionDep, principal: PrincipalDep) -> SessionRead:
     """Get a recording session."""
     rec = await service.get_session(session, session_id)
-    authorize(principal, rec.project_id, Action.read)
+    await authorize(session, principal, rec.project_id, Action.read)
     return SessionRead.model_validate(rec)

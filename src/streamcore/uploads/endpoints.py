@@ -50,7 +50,8 @@ async def upload(
     project_id: str, request: Request, infra: InfraDep, principal: PrincipalDep
 ) -> VideoRead:
     """Upload a video or audio file (multipart field `file`), streamed to storage."""
-    authorize(principal, project_id, Action.upload)
+    async with infra.transaction() as session:
+        await authorize(session, principal, project_id, Action.upload)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise UnsupportedMediaType("send the file as multipart/form-data")

@@ -18,7 +18,7 @@ async def get_video(
 ) -> VideoRead:
     """Video metadata, status, progress and, once playable, a signed playback URL."""
     asset = await service.get_asset(session, video_id)
-    authorize(principal, asset.project_id, Action.read)
+    await authorize(session, principal, asset.project_id, Action.read)
     playback_url = None
     if asset.playback_key is not None:
         token = stream.playback_name(infra, asset.id, viewer=None)
