@@ -50,6 +50,12 @@ class MediaSettings(BaseModel):
     # A FFmpeg run that reports no progress for this long is killed.
     stall_timeout_seconds: float = 120.0
     probe_timeout_seconds: float = 30.0
+    # All renditions of one asset together; FFmpeg is stopped past it.
+    max_output_bytes: int = 50 * 1024**3
+    # EBU R128 targets of the normalised mp3/mp4.
+    loudness_target_lufs: float = Field(default=-16.0, ge=-70, le=-5)
+    loudness_true_peak: float = Field(default=-1.5, ge=-9, le=0)
+    loudness_range: float = Field(default=11.0, ge=1, le=50)
 
 
 class StreamSettings(BaseModel):

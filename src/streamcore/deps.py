@@ -23,4 +23,6 @@ async def get_session(infra: Annotated[Infra, Depends(get_infra)]) -> AsyncItera
 
 
 InfraDep = Annotated[Infra, Depends(get_infra)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client that sees a 201
+# can rely on the row being there (and a failed commit is an error, not a lie).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from streamcore.adapters.bus.db import DatabaseBus
 from streamcore.adapters.ffmpeg import FFmpegRunner
+from streamcore.adapters.realtime import LocalRealtime
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
 from streamcore.config import Settings
-from streamcore.db.session import PENDING_JOBS, create_engine, create_sessionmaker
+from streamcore.db.session import AFTER_COMMIT, PENDING_JOBS, create_engine, create_sessionmaker
 from streamcore.observability.metrics import Metrics
 from streamcore.stream.tokens import TokenCodec
+
+log = structlog.get_logger(__name__)
+
+# Run after a commit with the Infra; keyed so one transaction queues one per object.
+AfterCommit = Callable[["Infra"], Awaitable[None]]
 
 
 @dataclass
@@ -27,6 +34,7 @@ class Infra:
     bus: DatabaseBus
     media: FFmpegRunner
     tokens: TokenCodec
+    realtime: LocalRealtime = field(default_factory=LocalRealtime)
     metrics: Metrics = field(default_factory=Metrics)
 
     @asynccontextmanager
@@ -41,11 +49,18 @@ class Infra:
                 await session.rollback()
                 raise
             job_ids: list[str] = session.info.pop(PENDING_JOBS, [])
+            callbacks: dict[str, AfterCommit] = session.info.pop(AFTER_COMMIT, {})
         if job_ids:
             await self.bus.publish(job_ids)
+        for callback in callbacks.values():
+            try:
+                await callback(self)
+            except Exception:
+                log.warning("after_commit.failed", exc_info=True)
 
     async def close(self) -> None:
         await self.bus.close()
+        await self.realtime.close()
         await self.engine.dispose()
 
 

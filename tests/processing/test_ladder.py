@@ -43,6 +43,12 @@ def test_dimensions_even_and_aspect_kept() -> None:
     assert (portrait[0].width, portrait[0].height) == (720, 1280)
 
 
+def test_bitrates_capped_by_source() -> None:
+    low = MediaInfo("mov", 10.0, 728_000, 1280, 720, 30.0, "h264", "aac")
+    assert [r.video_kbps for r in plan_ladder(low)] == [600, 600, 600, 400]
+    assert [r.video_kbps for r in plan_ladder(info(1280, 720))] == [2800, 1400, 800, 400]
+
+
 def test_audio_only_plans_one_audio_rendition() -> None:
     (r,) = plan_ladder(info(None, None))
     assert r.name == "audio"
@@ -51,7 +57,8 @@ def test_audio_only_plans_one_audio_rendition() -> None:
 
 def test_frame_rate_capped_and_gop_two_seconds() -> None:
     assert output_fps(info(1280, 720, fps=120)) == 60
-    assert output_fps(info(1280, 720, fps=30)) is None
+    assert output_fps(info(1280, 720, fps=30)) == 30  # always constant-rate output
+    assert output_fps(info(1280, 720, fps=30000 / 1001)) == 29.97
     assert gop_frames(info(1280, 720, fps=30), 4) == 60
     assert gop_frames(info(1280, 720, fps=25), 4) == 50
     assert gop_frames(info(1280, 720, fps=120), 4) == 120
@@ -64,7 +71,7 @@ def test_one_process_args_split_every_rung(tmp_path: object) -> None:
     rungs = plan_ladder(src)
     args = hls_ladder_args(Path("/in/source"), Path("/out"), src, rungs)
     graph = args[args.index("-filter_complex") + 1]
-    assert graph.startswith("[0:v:0]split=4")
+    assert graph.startswith("[0:v:0]fps=30,split=4")
     assert args[args.index("-var_stream_map") + 1] == (
         "v:0,a:0,name:720p v:1,a:1,name:480p v:2,a:2,name:360p v:3,a:3,name:240p"
     )

@@ -118,9 +118,12 @@ class FFmpegRunner:
         stall_timeout: float = 120.0,
         timeout: float | None = None,
         on_start: Callable[[int], None] | None = None,
-    ) -> None:
-        """Run ffmpeg with args. Args should include `-progress pipe:1 -nostats` for
-        on_progress to be called with each key=value block."""
+    ) -> str:
+        """Run ffmpeg with args; on_progress gets each `-progress` key=value block (the
+        watchdog needs them, so `-progress pipe:1` is added when args lack it). Returns
+        the tail of stderr."""
+        if "-progress" not in args:
+            args = ["-progress", "pipe:1", *args]
         proc = await asyncio.create_subprocess_exec(
             self.ffmpeg,
             *args,
@@ -194,3 +197,4 @@ class FFmpegRunner:
             await asyncio.gather(*readers, return_exceptions=True)
         if proc.returncode != 0:
             raise FFmpegFailed(proc.returncode, "\n".join(stderr_tail))
+        return "\n".join(stderr_tail)

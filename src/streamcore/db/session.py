@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
 
 # session.info key: ids of jobs written in this transaction, published after commit.
 PENDING_JOBS = "streamcore.pending_jobs"
+# session.info key: async callables to run after a successful commit (event fan-out).
+AFTER_COMMIT = "streamcore.after_commit"
 
 
 def is_sqlite(url: str) -> bool:

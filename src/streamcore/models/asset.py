@@ -62,6 +62,10 @@ class Asset(IdMixin, TimestampMixin, Base):
     # Storage key of the HLS master playlist once playable.
     playback_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
+    # Derivative files, by kind: {"mp3": key, "mp4": key, "posters": {width: key}, ...}.
+    derivatives: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
     progress: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
+    eta_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     error_class: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)

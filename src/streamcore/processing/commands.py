@@ -43,6 +43,8 @@ def hls_ladder_args(
 
     if info.has_video:
         n = len(renditions)
+        # A constant output rate (capped at 60) keeps 2 s GOPs aligned with segments,
+        # also for variable-frame-rate sources.
         fps = output_fps(info)
         pre = f"fps={fps:g}," if fps else ""
         chains = [f"[0:v:0]{pre}split={n}" + "".join(f"[s{i}]" for i in range(n))]
@@ -96,10 +98,12 @@ def hls_ladder_args(
         "hls",
         "-hls_time",
         str(segment_seconds),
+        # EVENT while encoding (segments are published as they are written); the
+        # publisher turns it into VOD when FFmpeg is done.
         "-hls_playlist_type",
-        "vod",
+        "event",
         "-hls_flags",
-        "independent_segments",
+        "independent_segments+temp_file",
         "-hls_segment_type",
         "mpegts",
         "-hls_segment_filename",

@@ -16,6 +16,7 @@ LADDER: tuple[tuple[int, int, int], ...] = (
     (240, 400, 64),
 )
 AUDIO_ONLY_KBPS = 128
+MIN_VIDEO_KBPS = 200
 MAX_FPS = 60.0
 
 
@@ -54,22 +55,33 @@ def plan_ladder(info: MediaInfo) -> list[Rendition]:
     if not rungs:
         low = LADDER[-1]
         return [Rendition(f"{short}p", _even(info.width), _even(info.height), low[1], low[2])]
+    cap = source_video_kbps(info)
     out = []
     for target, vkbps, akbps in rungs:
         w, h = _scaled(info.width, info.height, target)
-        out.append(Rendition(f"{target}p", w, h, vkbps, akbps if info.has_audio else 0))
+        kbps = min(vkbps, cap) if cap else vkbps
+        out.append(Rendition(f"{target}p", w, h, kbps, akbps if info.has_audio else 0))
     return out
 
 
+def source_video_kbps(info: MediaInfo) -> int | None:
+    """The source's video bitrate (container rate less a typical audio track): no rung
+    gets more bits than the source had, which would only grow the files."""
+    if not info.bitrate:
+        return None
+    audio = 128 if info.has_audio else 0
+    return max(MIN_VIDEO_KBPS, info.bitrate // 1000 - audio)
+
+
 def output_fps(info: MediaInfo) -> float | None:
-    """The frame rate to force, when the source's must be capped."""
-    if info.frame_rate is not None and info.frame_rate > MAX_FPS:
-        return MAX_FPS
-    return None
+    """The constant output frame rate: the source's average, capped at 60."""
+    if info.frame_rate is None:
+        return None
+    return min(round(info.frame_rate, 3), MAX_FPS)
 
 
 def gop_frames(info: MediaInfo, segment_seconds: int) -> int:
     """Frames per 2 s GOP (a divisor of the segment length, so segments cut on keyframes)."""
-    fps = output_fps(info) or info.frame_rate or 30.0
+    fps = output_fps(info) or 30.0
     gop_seconds = 2 if segment_seconds % 2 == 0 else segment_seconds
     return max(1, round(fps * gop_seconds))

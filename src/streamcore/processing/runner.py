@@ -31,6 +31,7 @@ from streamcore.models import Job, JobKind, JobStatus
 from streamcore.processing.errors import MediaError, TransientError
 from streamcore.processing.repository import JobRepository
 from streamcore.videos import service as videos
+from streamcore.videos.events import asset_event, channels
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +60,7 @@ class JobContext:
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     _last_progress: float = 0.0
     _last_progress_at: float = 0.0
+    _started_at: float = field(default_factory=time.monotonic)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -85,17 +87,25 @@ class JobContext:
             job.finished_at = utcnow()
 
     async def report(self, fraction: float, *, force: bool = False) -> None:
-        """Store progress, at most once a second; sets `cancel` when a stop was asked."""
+        """Store progress and an ETA, at most once a second, and push them to listeners;
+        sets `cancel` when a stop was asked."""
         now = time.monotonic()
         if not force and (
             now - self._last_progress_at < PROGRESS_MIN_INTERVAL or fraction <= self._last_progress
         ):
             return
         self._last_progress, self._last_progress_at = fraction, now
+        elapsed = now - self._started_at
+        eta = round(elapsed * (1 - fraction) / fraction, 1) if fraction > 0.01 else None
+        asset = None
         async with self.infra.transaction() as session:
             cancel = await JobRepository(session).set_progress(self.job_id, fraction)
             if self.kind is JobKind.transcode:
-                await videos.set_progress(session, self.asset_id, fraction)
+                asset = await videos.set_progress(session, self.asset_id, fraction, eta)
+        if asset is not None:
+            payload = asset_event(asset, "progress")
+            for channel in channels(asset.id, asset.project_id):
+                await self.infra.realtime.publish(channel, payload)
         if cancel:
             self.cancel.set()
 

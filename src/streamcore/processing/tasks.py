@@ -1,58 +1,34 @@
-"""Job handlers: media.ingest and media.transcode."""
+"""Job handlers: media.ingest here, media.transcode in transcode.py."""
 
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import anyio
 import structlog
 
-from streamcore.adapters.ffmpeg import FFmpegFailed, FFmpegStalled, FFmpegTimeout, ProbeError
-from streamcore.adapters.storage.base import ObjectNotFound, upload_directory
-from streamcore.models import Asset, AssetStatus, JobKind
+from streamcore.adapters.ffmpeg import ProbeError
+from streamcore.adapters.storage.base import ObjectNotFound
+from streamcore.models import AssetStatus, JobKind
 from streamcore.processing import service as processing
-from streamcore.processing.commands import MASTER_PLAYLIST, hls_ladder_args
+from streamcore.processing import transcode
 from streamcore.processing.errors import (
-    DecodeFailed,
-    LimitExceeded,
     ProbeFailed,
     SourceMissing,
-    TranscodeFailed,
-    TransientError,
     UnsupportedMedia,
 )
-from streamcore.processing.ladder import Rendition, plan_ladder
+from streamcore.processing.ladder import plan_ladder
 from streamcore.processing.probe import (
     MediaInfo,
     interpret_probe,
     looks_like_text_playlist,
     probe_args,
 )
-from streamcore.processing.progress import progress_fraction
 from streamcore.processing.runner import Handler, JobCancelled, JobContext
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
-
-# Lines of FFmpeg's stderr that mean the input, not FFmpeg or our disk, is at fault.
-DECODE_ERROR_MARKERS = (
-    "invalid data",
-    "corrupt",
-    "partial file",
-    "error while decoding",
-    "invalid nal",
-    "missing picture",
-    "moov atom not found",
-    "error reading header",
-    "truncat",
-    "decode",
-    "concealing",
-    "end of file",
-)
-# A decode that stops this far short of the probed duration lost part of the file.
-MIN_DECODED_FRACTION = 0.9
 
 
 async def _begin(ctx: JobContext, status: AssetStatus) -> None:
@@ -137,96 +113,7 @@ def _probe_reason(stderr_tail: str, path: Path) -> str:
     return f"not a readable media file ({detail})" if detail else "not a readable media file"
 
 
-def media_info_of(asset: Asset) -> MediaInfo:
-    return MediaInfo(
-        format_name=asset.container or "",
-        duration=asset.duration_seconds or 0.0,
-        bitrate=asset.bitrate,
-        width=asset.width,
-        height=asset.height,
-        frame_rate=asset.frame_rate,
-        video_codec=asset.video_codec,
-        audio_codec=asset.audio_codec,
-    )
-
-
-async def transcode(ctx: JobContext) -> None:
-    """One FFmpeg process: decode once, write every rung as HLS with a master playlist."""
-    async with ctx.transaction() as session:
-        asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
-        if asset.status is AssetStatus.cancelled:
-            raise JobCancelled(ctx.asset_id)
-        videos.mark_working(asset, AssetStatus.transcoding)
-        info = media_info_of(asset)
-        renditions = [Rendition(**r) for r in asset.renditions]
-    settings = ctx.infra.settings.media
-    out_dir = ctx.work_dir / "hls"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    decoded = 0.0
-
-    async def on_progress(block: dict[str, str]) -> None:
-        nonlocal decoded
-        fraction = progress_fraction(block, info.duration)
-        if fraction is None:
-            return
-        decoded = max(decoded, fraction)
-        # Uploading the outputs is the last 5%.
-        await ctx.report(min(fraction, 1.0) * 0.95)
-
-    started = time.monotonic()
-    try:
-        async with ctx.infra.storage.local_copy(videos.source_key(ctx.asset_id)) as src:
-            args = hls_ladder_args(
-                src,
-                out_dir,
-                info,
-                renditions,
-                preset=settings.preset,
-                segment_seconds=settings.segment_seconds,
-            )
-            await ctx.infra.media.run(
-                args,
-                on_progress=on_progress,
-                cancel=ctx.cancel,
-                stall_timeout=settings.stall_timeout_seconds,
-                timeout=max(600.0, info.duration * 10),
-            )
-    except ObjectNotFound as exc:
-        raise SourceMissing("the uploaded file is not in storage") from exc
-    except FFmpegFailed as exc:
-        raise _classify_ffmpeg_failure(exc) from exc
-    except FFmpegTimeout as exc:
-        raise LimitExceeded(f"transcoding took too long ({exc})") from exc
-    except FFmpegStalled as exc:
-        raise TransientError(f"FFmpeg stalled: {exc}") from exc
-    elapsed = time.monotonic() - started
-    if info.duration > 2 and decoded < MIN_DECODED_FRACTION:
-        raise DecodeFailed(
-            f"only {decoded * info.duration:.1f}s of {info.duration:.1f}s could be decoded"
-        )
-    if not (out_dir / MASTER_PLAYLIST).is_file():
-        raise TranscodeFailed("FFmpeg wrote no master playlist")
-    ctx.infra.metrics.ffmpeg_speed.labels("transcode").observe(info.duration / max(elapsed, 1e-6))
-
-    prefix = videos.hls_prefix(ctx.asset_id)
-    # A previous attempt may have left outputs: replace them, never mix two runs.
-    await ctx.infra.storage.delete_prefix(prefix)
-    await upload_directory(ctx.infra.storage, out_dir, prefix)
-    async with ctx.finish() as session:
-        asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
-        videos.mark_ready(asset, f"{prefix}/{MASTER_PLAYLIST}")
-    log.info("transcode.done", seconds=round(elapsed, 2), speed=round(info.duration / elapsed, 2))
-
-
-def _classify_ffmpeg_failure(exc: FFmpegFailed) -> Exception:
-    tail = exc.stderr_tail.lower()
-    last = next((ln for ln in reversed(exc.stderr_tail.splitlines()) if ln.strip()), "")
-    if any(marker in tail for marker in DECODE_ERROR_MARKERS):
-        return DecodeFailed(f"the file is damaged and cannot be decoded ({last.strip()[:300]})")
-    return TranscodeFailed(f"FFmpeg failed with exit code {exc.returncode}: {last.strip()[:300]}")
-
-
 HANDLERS: dict[JobKind, Handler] = {
     JobKind.ingest: ingest,
-    JobKind.transcode: transcode,
+    JobKind.transcode: transcode.transcode,
 }

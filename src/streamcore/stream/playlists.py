@@ -45,3 +45,22 @@ def rewrite_playlist(text: str, playlist_path: str, sign: Callable[[str], str]) 
             continue
         out.append(sign(target))
     return "\n".join(out) + "\n"
+
+
+_VTT_IMAGE = re.compile(
+    r"^(?P<ref>[\w./-]+\.(?:jpg|jpeg|png|webp))(?P<frag>#xywh=\d+,\d+,\d+,\d+)?$"
+)
+
+
+def rewrite_vtt_images(text: str, vtt_path: str, sign: Callable[[str], str]) -> str:
+    """Sign the image references of a WebVTT thumbnails track (`sprite.jpg#xywh=...`).
+    Caption text is left alone: only whole lines that are an image reference change."""
+    out: list[str] = []
+    for line in text.splitlines():
+        m = _VTT_IMAGE.match(line.strip())
+        target = resolve(vtt_path, m.group("ref")) if m else None
+        if m is None or target is None:
+            out.append(line)
+            continue
+        out.append(sign(target) + (m.group("frag") or ""))
+    return "\n".join(out) + "\n"

@@ -10,11 +10,14 @@ from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound
 from streamcore.errors import Forbidden, NotFound
 from streamcore.infra import Infra
 from streamcore.models import StreamLog
-from streamcore.stream.playlists import rewrite_playlist
+from streamcore.stream.playlists import rewrite_playlist, rewrite_vtt_images
 from streamcore.stream.tokens import InvalidToken, StreamClaim
 from streamcore.videos import service as videos
 
-MASTER = "master.m3u8"
+MASTER = "hls/master.m3u8"
+# Top-level folders of an asset that a token may address. Never `source`: the original
+# upload is not served.
+SERVABLE_ROOTS = frozenset({"hls", "derivatives", "thumbnails", "transcript"})
 
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -25,7 +28,11 @@ CONTENT_TYPES = {
     ".vtt": "text/vtt; charset=utf-8",
     ".jpg": "image/jpeg",
     ".webp": "image/webp",
+    ".mp3": "audio/mpeg",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
 }
+REWRITTEN = frozenset({".m3u8", ".vtt"})
 
 
 @dataclass
@@ -49,9 +56,14 @@ def sign(infra: Infra, claim: StreamClaim) -> str:
     return url_name(infra.tokens.encode(claim), claim.path)
 
 
-def playback_name(infra: Infra, asset_id: str, viewer: str | None) -> str:
+def signed_name(infra: Infra, asset_id: str, path: str, viewer: str | None = None) -> str:
+    """`{token}.{ext}` for a file of the asset (path relative to the asset's folder)."""
     ttl = infra.settings.stream.token_ttl_seconds
-    return url_name(infra.tokens.issue(asset_id, MASTER, ttl, viewer), MASTER)
+    return url_name(infra.tokens.issue(asset_id, path, ttl, viewer), path)
+
+
+def playback_name(infra: Infra, asset_id: str, viewer: str | None) -> str:
+    return signed_name(infra, asset_id, MASTER, viewer)
 
 
 def decode(infra: Infra, name: str) -> StreamClaim:
@@ -69,19 +81,21 @@ def decode(infra: Infra, name: str) -> StreamClaim:
 def kind_of(path: str) -> str:
     if path == MASTER:
         return "master"
-    return "variant" if path.endswith(".m3u8") else "segment"
+    if path.endswith(".m3u8"):
+        return "variant"
+    return "segment" if path.startswith("hls/") else "file"
 
 
 async def open_item(infra: Infra, token: str) -> StreamItem:
     claim = decode(infra, token)
     ext = posixpath.splitext(claim.path)[1].lower()
     content_type = CONTENT_TYPES.get(ext)
-    if content_type is None:
+    if content_type is None or claim.path.split("/", 1)[0] not in SERVABLE_ROOTS:
         raise Forbidden("invalid or expired link")
     try:
-        key = f"{videos.hls_prefix(claim.asset_id)}/{claim.path}"
+        key = f"{videos.asset_prefix(claim.asset_id)}/{claim.path}"
         item = StreamItem(claim, key, content_type, kind_of(claim.path))
-        if ext == ".m3u8":
+        if ext in REWRITTEN:
             text = (await infra.storage.get_bytes(key)).decode("utf-8")
 
             def sign_target(target: str) -> str:
@@ -90,7 +104,8 @@ async def open_item(infra: Infra, token: str) -> StreamItem:
                     infra, StreamClaim(claim.asset_id, target, claim.expires_at, claim.viewer)
                 )
 
-            item.playlist = rewrite_playlist(text, claim.path, sign_target).encode()
+            rewrite = rewrite_playlist if ext == ".m3u8" else rewrite_vtt_images
+            item.playlist = rewrite(text, claim.path, sign_target).encode()
             return item
         local = infra.storage.local_path(key)
         if local is not None:

@@ -32,9 +32,17 @@ class AssetRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def set_progress(self, asset_id: str, progress: float) -> None:
+    async def set_progress(
+        self, asset_id: str, progress: float, eta_seconds: float | None
+    ) -> Asset | None:
+        """Store progress of a transcoding asset; returns it (None if not transcoding)."""
         await self.session.execute(
             update(Asset)
             .where(Asset.id == asset_id, Asset.status == AssetStatus.transcoding)
-            .values(progress=progress)
+            .values(progress=progress, eta_seconds=eta_seconds)
+            .execution_options(synchronize_session=False)
         )
+        asset = await self.get(asset_id)
+        if asset is not None:
+            await self.session.refresh(asset, ["progress", "eta_seconds"])
+        return asset

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from streamcore.db.base import new_id
 from streamcore.errors import NotFound
 from streamcore.models import Asset, AssetSource, AssetStatus
+from streamcore.videos import events as _events  # noqa: F401  (status listeners)
 from streamcore.videos.repository import AssetRepository
 from streamcore.videos.schemas import ErrorInfo, ProbeInfo, VideoRead
 
@@ -16,12 +17,16 @@ WORKING_STATES = frozenset({AssetStatus.uploaded, AssetStatus.ingesting, AssetSt
 FINAL_STATES = frozenset({AssetStatus.ready, AssetStatus.failed, AssetStatus.cancelled})
 
 
+def asset_prefix(asset_id: str) -> str:
+    return f"assets/{asset_id}"
+
+
 def source_key(asset_id: str) -> str:
-    return f"assets/{asset_id}/source"
+    return f"{asset_prefix(asset_id)}/source"
 
 
 def hls_prefix(asset_id: str) -> str:
-    return f"assets/{asset_id}/hls"
+    return f"{asset_prefix(asset_id)}/hls"
 
 
 async def create_asset(
@@ -63,16 +68,20 @@ async def get_asset(session: AsyncSession, asset_id: str, *, for_update: bool = 
     return asset
 
 
-async def set_progress(session: AsyncSession, asset_id: str, progress: float) -> None:
-    await AssetRepository(session).set_progress(asset_id, progress)
+async def set_progress(
+    session: AsyncSession, asset_id: str, progress: float, eta_seconds: float | None
+) -> Asset | None:
+    return await AssetRepository(session).set_progress(asset_id, progress, eta_seconds)
 
 
 def mark_working(asset: Asset, status: AssetStatus) -> None:
     asset.status = status
     asset.error_class = None
     asset.error_message = None
-    if status is not AssetStatus.transcoding:
-        asset.progress = 0.0
+    asset.progress = 0.0
+    asset.eta_seconds = None
+    # A new run replaces the outputs: nothing plays until it publishes again.
+    asset.playback_key = None
 
 
 def record_probe(asset: Asset, probe: dict[str, Any], renditions: list[dict[str, Any]]) -> None:
@@ -87,20 +96,31 @@ def record_probe(asset: Asset, probe: dict[str, Any], renditions: list[dict[str,
     asset.renditions = renditions
 
 
-def mark_ready(asset: Asset, playback_key: str) -> None:
+def mark_playable(asset: Asset, playback_key: str) -> None:
+    """The first segments of every rendition are out: players can start."""
+    asset.playback_key = playback_key
+
+
+def mark_ready(asset: Asset, playback_key: str, derivatives: dict[str, Any]) -> None:
     asset.status = AssetStatus.ready
     asset.playback_key = playback_key
+    asset.derivatives = derivatives
     asset.progress = 1.0
+    asset.eta_seconds = None
 
 
 def mark_failed(asset: Asset, error_class: str, message: str) -> None:
     asset.status = AssetStatus.failed
+    asset.playback_key = None
+    asset.eta_seconds = None
     asset.error_class = error_class
     asset.error_message = message[:2000]
 
 
 def mark_cancelled(asset: Asset) -> None:
     asset.status = AssetStatus.cancelled
+    asset.playback_key = None
+    asset.eta_seconds = None
 
 
 def to_read(asset: Asset, playback_url: str | None) -> VideoRead:

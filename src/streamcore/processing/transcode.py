@@ -1,0 +1,288 @@
+"""media.transcode: one FFmpeg process decodes once and writes every rung as HLS, while
+the segments are published as they appear (watch while it encodes); beside it, the
+loudness analysis, posters and storyboard; after it, the normalised mp4 and mp3."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import structlog
+
+from streamcore.adapters.ffmpeg import FFmpegFailed, FFmpegStalled, FFmpegTimeout
+from streamcore.adapters.storage.base import ObjectNotFound, upload_directory
+from streamcore.models import Asset, AssetStatus
+from streamcore.processing import derivatives as deriv
+from streamcore.processing.commands import MASTER_PLAYLIST, VARIANT_PLAYLIST, hls_ladder_args
+from streamcore.processing.errors import (
+    DecodeFailed,
+    LimitExceeded,
+    SourceMissing,
+    TranscodeFailed,
+    TransientError,
+)
+from streamcore.processing.ladder import Rendition
+from streamcore.processing.probe import MediaInfo
+from streamcore.processing.progress import progress_fraction
+from streamcore.processing.publisher import HlsPublisher
+from streamcore.processing.runner import JobCancelled, JobContext
+from streamcore.videos import service as videos
+
+log = structlog.get_logger(__name__)
+
+PUBLISH_INTERVAL = 0.25
+# Lines of FFmpeg's stderr that mean the input, not FFmpeg or our disk, is at fault.
+DECODE_ERROR_MARKERS = (
+    "invalid data",
+    "corrupt",
+    "partial file",
+    "error while decoding",
+    "invalid nal",
+    "missing picture",
+    "moov atom not found",
+    "error reading header",
+    "truncat",
+    "decode",
+    "concealing",
+    "end of file",
+)
+# A decode that stops this far short of the probed duration lost part of the file.
+MIN_DECODED_FRACTION = 0.9
+# Share of the progress bar the ladder takes; derivatives and upload take the rest.
+LADDER_SHARE = 0.95
+
+
+def media_info_of(asset: Asset) -> MediaInfo:
+    return MediaInfo(
+        format_name=asset.container or "",
+        duration=asset.duration_seconds or 0.0,
+        bitrate=asset.bitrate,
+        width=asset.width,
+        height=asset.height,
+        frame_rate=asset.frame_rate,
+        video_codec=asset.video_codec,
+        audio_codec=asset.audio_codec,
+    )
+
+
+def classify_ffmpeg_failure(exc: FFmpegFailed) -> Exception:
+    tail = exc.stderr_tail.lower()
+    last = next((ln for ln in reversed(exc.stderr_tail.splitlines()) if ln.strip()), "")
+    if any(marker in tail for marker in DECODE_ERROR_MARKERS):
+        return DecodeFailed(f"the file is damaged and cannot be decoded ({last.strip()[:300]})")
+    return TranscodeFailed(f"FFmpeg failed with exit code {exc.returncode}: {last.strip()[:300]}")
+
+
+async def run_ffmpeg(ctx: JobContext, args: list[str], **kwargs: Any) -> str:
+    """Run FFmpeg for this job (cancellable, watched) and map its failures."""
+    media = ctx.infra.settings.media
+    try:
+        return await ctx.infra.media.run(
+            args, cancel=ctx.cancel, stall_timeout=media.stall_timeout_seconds, **kwargs
+        )
+    except FFmpegFailed as exc:
+        raise classify_ffmpeg_failure(exc) from exc
+    except FFmpegTimeout as exc:
+        raise LimitExceeded(f"processing took too long ({exc})") from exc
+    except FFmpegStalled as exc:
+        raise TransientError(f"FFmpeg stalled: {exc}") from exc
+
+
+@dataclass
+class SideOutputs:
+    """What the helpers beside the ladder produced."""
+
+    loudness: dict[str, float] | None = None
+
+
+async def _side_work(ctx: JobContext, src: Path, info: MediaInfo, out: Path) -> SideOutputs:
+    """Loudness analysis (pass one), posters and storyboard: cheap next to the ladder,
+    so they run beside it instead of after it."""
+    result = SideOutputs()
+    target = _target(ctx)
+    if info.has_audio:
+        stderr = await run_ffmpeg(
+            ctx, deriv.loudnorm_analyze_args(src, info, target), timeout=_limit(info)
+        )
+        result.loudness = deriv.parse_loudnorm(stderr)
+    if info.has_video:
+        thumbs = out / "thumbnails"
+        thumbs.mkdir(parents=True, exist_ok=True)
+        await run_ffmpeg(ctx, deriv.poster_args(src, info, thumbs), timeout=_limit(info))
+        plan = deriv.plan_storyboard(info)
+        await run_ffmpeg(ctx, deriv.storyboard_args(src, info, thumbs, plan), timeout=_limit(info))
+        vtt = deriv.storyboard_vtt(plan, info.duration)
+        await anyio.to_thread.run_sync((thumbs / deriv.STORYBOARD_VTT).write_text, vtt)
+    return result
+
+
+def _target(ctx: JobContext) -> deriv.LoudnessTarget:
+    m = ctx.infra.settings.media
+    return deriv.LoudnessTarget(m.loudness_target_lufs, m.loudness_true_peak, m.loudness_range)
+
+
+def _limit(info: MediaInfo) -> float:
+    return max(600.0, info.duration * 10)
+
+
+async def _publish_loop(
+    ctx: JobContext, publisher: HlsPublisher, on_playable: Callable[[], Awaitable[None]]
+) -> None:
+    limit = ctx.infra.settings.media.max_output_bytes
+    while True:
+        if await publisher.sync():
+            await on_playable()
+        if publisher.bytes_written > limit:
+            raise LimitExceeded(f"the renditions grew past {limit} bytes")
+        await asyncio.sleep(PUBLISH_INTERVAL)
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    flat: list[BaseException] = []
+
+    def walk(eg: BaseExceptionGroup[BaseException]) -> None:
+        for exc in eg.exceptions:
+            if isinstance(exc, BaseExceptionGroup):
+                walk(exc)
+            else:
+                flat.append(exc)
+
+    walk(group)
+    real = [e for e in flat if not isinstance(e, asyncio.CancelledError)]
+    return (real or flat)[0]
+
+
+async def transcode(ctx: JobContext) -> None:
+    """The ladder, published as it is written, then the derivatives; then `ready`."""
+    async with ctx.transaction() as session:
+        asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
+        if asset.status is AssetStatus.cancelled:
+            raise JobCancelled(ctx.asset_id)
+        videos.mark_working(asset, AssetStatus.transcoding)
+        info = media_info_of(asset)
+        renditions = [Rendition(**r) for r in asset.renditions]
+    storage = ctx.infra.storage
+    prefix = videos.asset_prefix(ctx.asset_id)
+    # A previous attempt may have left outputs: replace them, never mix two runs.
+    for folder in ("hls", "derivatives", "thumbnails"):
+        await storage.delete_prefix(f"{prefix}/{folder}")
+    out = ctx.work_dir
+    hls_dir = out / "hls"
+    hls_dir.mkdir(parents=True, exist_ok=True)
+    publisher = HlsPublisher(storage, hls_dir, f"{prefix}/hls", [r.name for r in renditions])
+    master_key = f"{prefix}/hls/{MASTER_PLAYLIST}"
+    decoded = 0.0
+    started = time.monotonic()
+
+    async def on_progress(block: dict[str, str]) -> None:
+        nonlocal decoded
+        fraction = progress_fraction(block, info.duration)
+        if fraction is not None:
+            decoded = max(decoded, fraction)
+            await ctx.report(fraction * LADDER_SHARE)
+
+    async def on_playable() -> None:
+        async with ctx.transaction() as session:
+            videos.mark_playable(await videos.get_asset(session, ctx.asset_id), master_key)
+        log.info("transcode.playable", seconds=round(time.monotonic() - started, 2))
+
+    media = ctx.infra.settings.media
+    try:
+        async with storage.local_copy(videos.source_key(ctx.asset_id)) as src:
+            args = hls_ladder_args(
+                src, hls_dir, info, renditions,
+                preset=media.preset, segment_seconds=media.segment_seconds,
+            )  # fmt: skip
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    ladder = tg.create_task(
+                        run_ffmpeg(ctx, args, on_progress=on_progress, timeout=_limit(info))
+                    )
+                    side = tg.create_task(_side_work(ctx, src, info, out))
+                    publishing = tg.create_task(_publish_loop(ctx, publisher, on_playable))
+                    await ladder
+                    publishing.cancel()
+            except BaseExceptionGroup as group:
+                raise _first_error(group) from None
+            ladder_seconds = time.monotonic() - started
+            if info.duration > 2 and decoded < MIN_DECODED_FRACTION:
+                raise DecodeFailed(
+                    f"only {decoded * info.duration:.1f}s of {info.duration:.1f}s could be decoded"
+                )
+            if not (hls_dir / MASTER_PLAYLIST).is_file():
+                raise TranscodeFailed("FFmpeg wrote no master playlist")
+            if await publisher.sync(final=True):
+                await on_playable()
+            outputs = await _derivatives(ctx, src, info, out, renditions, side.result())
+    except ObjectNotFound as exc:
+        raise SourceMissing("the uploaded file is not in storage") from exc
+    ctx.infra.metrics.ffmpeg_speed.labels("transcode").observe(
+        info.duration / max(ladder_seconds, 1e-6)
+    )
+    async with ctx.finish() as session:
+        asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
+        videos.mark_ready(asset, master_key, outputs)
+    log.info(
+        "transcode.done",
+        ladder_seconds=round(ladder_seconds, 2),
+        total_seconds=round(time.monotonic() - started, 2),
+        speed=round(info.duration / ladder_seconds, 2),
+    )
+
+
+async def _derivatives(
+    ctx: JobContext,
+    src: Path,
+    info: MediaInfo,
+    out: Path,
+    renditions: list[Rendition],
+    side: SideOutputs,
+) -> dict[str, Any]:
+    """Pass two of loudnorm into mp4 (top rung's video, copied) and mp3; then store them
+    with the posters and storyboard. Returns the keys for the asset row."""
+    prefix = videos.asset_prefix(ctx.asset_id)
+    der_dir = out / "derivatives"
+    der_dir.mkdir(parents=True, exist_ok=True)
+    top_video = None
+    if info.has_video:
+        top_video = out / "top-rung.ts"
+        await anyio.to_thread.run_sync(_join_segments, out / "hls" / renditions[0].name, top_video)
+    audio_filter = deriv.loudnorm_filter(_target(ctx), side.loudness)
+    await run_ffmpeg(
+        ctx,
+        deriv.derivatives_args(src, info, der_dir, audio_filter, top_video),
+        timeout=_limit(info),
+    )
+    await ctx.report(0.98, force=True)
+    await upload_directory(ctx.infra.storage, der_dir, f"{prefix}/derivatives")
+    result: dict[str, Any] = {"loudness": side.loudness}
+    if info.has_audio:
+        result["mp3"] = f"derivatives/{deriv.MP3_NAME}"
+    if info.has_video:
+        result["mp4"] = f"derivatives/{deriv.MP4_NAME}"
+        thumbs = out / "thumbnails"
+        await upload_directory(ctx.infra.storage, thumbs, f"{prefix}/thumbnails")
+        posters = sorted(p.name for p in thumbs.glob("poster-*.jpg"))
+        result["posters"] = {
+            p.removeprefix("poster-").removesuffix(".jpg"): f"thumbnails/{p}" for p in posters
+        }
+        result["storyboard"] = f"thumbnails/{deriv.STORYBOARD_IMAGE}"
+        result["storyboard_vtt"] = f"thumbnails/{deriv.STORYBOARD_VTT}"
+    return result
+
+
+def _join_segments(variant_dir: Path, dest: Path) -> None:
+    """MPEG-TS segments of one FFmpeg run concatenate byte for byte into one stream."""
+    from streamcore.processing.publisher import playlist_segments
+
+    names = playlist_segments((variant_dir / VARIANT_PLAYLIST).read_text())
+    with open(dest, "wb") as joined:
+        for name in names:
+            with open(variant_dir / name, "rb") as seg:
+                while chunk := seg.read(1 << 20):
+                    joined.write(chunk)
