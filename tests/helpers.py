@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 FINAL = {"ready", "failed", "cancelled"}
-PLAYER_PROTOCOLS = "http,https,tcp,tls,crypto,hls"
+PLAYER_PROTOCOLS = "file,http,https,tcp,tls,crypto,hls"
 
 
 def create_project(client: httpx.Client, name: str = "test") -> str:

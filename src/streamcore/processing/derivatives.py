@@ -15,6 +15,10 @@ from streamcore.processing.probe import MediaInfo
 MP3_NAME = "audio.mp3"
 MP4_NAME = "video.mp4"
 POSTER_WIDTHS = (1280, 640, 320)
+# Mean luma (of 16-235) below which a frame is too dark to be a poster.
+POSTER_MIN_LUMA = 32
+POSTER_WINDOW = 30
+POSTER_SEARCH_SECONDS = 60
 STORYBOARD_IMAGE = "storyboard.jpg"
 STORYBOARD_VTT = "storyboard.vtt"
 STORYBOARD_TILE_WIDTH = 160
@@ -111,17 +115,28 @@ def poster_name(width: int) -> str:
     return f"poster-{width}.jpg"
 
 
-def poster_args(source: Path, info: MediaInfo, out_dir: Path) -> list[str]:
-    """Representative frames (the `thumbnail` filter picks the frame closest to the
-    average of a window, which skips black and flash frames) from 10% in, in a few sizes."""
+def poster_args(
+    source: Path, info: MediaInfo, out_dir: Path, *, skip_dark: bool = True
+) -> list[str]:
+    """Representative frames from 10% in, in a few sizes. Frames darker than
+    POSTER_MIN_LUMA are skipped (fades, black intros), then the `thumbnail` filter picks
+    the frame closest to the average of a window, which also skips flash frames. When
+    the whole search window is dark, call again with skip_dark=False."""
     assert info.width is not None
     start = min(info.duration * 0.1, 30.0)
     widths = [w for w in POSTER_WIDTHS if w <= info.width] or [info.width - info.width % 2]
     labels = "".join(f"[p{i}]" for i in range(len(widths)))
-    graph = f"[0:v:0]thumbnail=n=60,split={len(widths)}{labels}"
+    graph = "[0:v:0]"
+    if skip_dark:
+        graph += (
+            "signalstats,metadata=mode=select:key=lavfi.signalstats.YAVG"
+            f":value={POSTER_MIN_LUMA}:function=greater,"
+        )
+    graph += f"thumbnail=n={POSTER_WINDOW},split={len(widths)}{labels}"
     for i, w in enumerate(widths):
         graph += f";[p{i}]scale={w}:-2,setsar=1[o{i}]"
     args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y", "-ss", f"{start:.3f}"]
+    args += ["-t", f"{POSTER_SEARCH_SECONDS}"]
     args += input_args(source, info)
     args += ["-filter_complex", graph]
     for i, w in enumerate(widths):
@@ -150,18 +165,18 @@ def plan_storyboard(info: MediaInfo) -> StoryboardPlan:
     return StoryboardPlan(interval, tiles, columns, rows, STORYBOARD_TILE_WIDTH, tile_h)
 
 
-def storyboard_args(
-    source: Path, info: MediaInfo, out_dir: Path, plan: StoryboardPlan
-) -> list[str]:
-    """One frame per interval, decoding keyframes only (cheap), tiled into one sprite."""
+def storyboard_args(low_rung_video: Path, out_dir: Path, plan: StoryboardPlan) -> list[str]:
+    """From the lowest rung (our own 240p MPEG-TS: cheap to decode in full), one frame
+    per interval tiled into one sprite; the last frame is repeated to fill the grid,
+    since the tile filter only emits a complete one."""
     graph = (
         f"fps=1/{plan.interval:g},scale={plan.tile_width}:{plan.tile_height},setsar=1,"
+        f"tpad=stop_mode=clone:stop={plan.columns * plan.rows},"
         f"tile={plan.columns}x{plan.rows}"
     )
     return [
         "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y",
-        "-skip_frame", "nokey",
-        *input_args(source, info),
+        "-protocol_whitelist", "file", "-f", "mpegts", "-i", str(low_rung_video),
         "-map", "0:v:0", "-vf", graph, "-frames:v", "1", "-q:v", "4",
         str(out_dir / STORYBOARD_IMAGE),
     ]  # fmt: skip

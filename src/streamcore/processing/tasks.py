@@ -88,6 +88,9 @@ async def _probe(ctx: JobContext, path: Path) -> MediaInfo:
             probe_args(str(path)), timeout=settings.probe_timeout_seconds
         )
     except ProbeError as exc:
+        if "not on whitelist" in exc.stderr_tail:
+            # A playlist, image, subtitle or other format that is not an A/V container.
+            raise UnsupportedMedia("not a supported audio/video container") from exc
         raise ProbeFailed(_probe_reason(exc.stderr_tail, path)) from exc
     return interpret_probe(
         data,
@@ -102,8 +105,6 @@ _LOG_PREFIX = re.compile(r"^\[[^\]]+ @ 0x[0-9a-f]+\]\s*")
 
 def _probe_reason(stderr_tail: str, path: Path) -> str:
     """ffprobe's own words, without addresses or our file paths."""
-    if "not on whitelist" in stderr_tail:
-        return "not a supported audio/video container"
     reasons: list[str] = []
     for line in stderr_tail.splitlines():
         text = _LOG_PREFIX.sub("", line.strip()).replace(f"{path}: ", "")

@@ -101,8 +101,8 @@ class SideOutputs:
 
 
 async def _side_work(ctx: JobContext, src: Path, info: MediaInfo, out: Path) -> SideOutputs:
-    """Loudness analysis (pass one), posters and storyboard: cheap next to the ladder,
-    so they run beside it instead of after it."""
+    """Loudness analysis (pass one) and posters: cheap next to the ladder, so they run
+    beside it instead of after it."""
     result = SideOutputs()
     target = _target(ctx)
     if info.has_audio:
@@ -114,10 +114,11 @@ async def _side_work(ctx: JobContext, src: Path, info: MediaInfo, out: Path) -> 
         thumbs = out / "thumbnails"
         thumbs.mkdir(parents=True, exist_ok=True)
         await run_ffmpeg(ctx, deriv.poster_args(src, info, thumbs), timeout=_limit(info))
-        plan = deriv.plan_storyboard(info)
-        await run_ffmpeg(ctx, deriv.storyboard_args(src, info, thumbs, plan), timeout=_limit(info))
-        vtt = deriv.storyboard_vtt(plan, info.duration)
-        await anyio.to_thread.run_sync((thumbs / deriv.STORYBOARD_VTT).write_text, vtt)
+        if not any(thumbs.glob("poster-*.jpg")):
+            # Dark from start to end of the search window: take the best of what is there.
+            await run_ffmpeg(
+                ctx, deriv.poster_args(src, info, thumbs, skip_dark=False), timeout=_limit(info)
+            )
     return result
 
 
@@ -250,8 +251,18 @@ async def _derivatives(
     der_dir.mkdir(parents=True, exist_ok=True)
     top_video = None
     if info.has_video:
+        hls = out / "hls"
         top_video = out / "top-rung.ts"
-        await anyio.to_thread.run_sync(_join_segments, out / "hls" / renditions[0].name, top_video)
+        await anyio.to_thread.run_sync(_join_segments, hls / renditions[0].name, top_video)
+        low_video = top_video
+        if len(renditions) > 1:
+            low_video = out / "low-rung.ts"
+            await anyio.to_thread.run_sync(_join_segments, hls / renditions[-1].name, low_video)
+        thumbs = out / "thumbnails"
+        plan = deriv.plan_storyboard(info)
+        await run_ffmpeg(ctx, deriv.storyboard_args(low_video, thumbs, plan), timeout=_limit(info))
+        vtt = deriv.storyboard_vtt(plan, info.duration)
+        await anyio.to_thread.run_sync((thumbs / deriv.STORYBOARD_VTT).write_text, vtt)
     audio_filter = deriv.loudnorm_filter(_target(ctx), side.loudness)
     await run_ffmpeg(
         ctx,

@@ -35,6 +35,18 @@ class RenditionRead(BaseModel):
     audio_kbps: int
 
 
+class DerivativesRead(BaseModel):
+    """Signed URLs of the derivative files (null until ready, or when not applicable)."""
+
+    mp3: str | None = Field(None, description="Loudness-normalised audio (EBU R128)")
+    mp4: str | None = Field(None, description="Loudness-normalised progressive video")
+    posters: dict[str, str | None] = Field(
+        default_factory=dict, description="Poster frames by width"
+    )
+    storyboard: str | None = Field(None, description="Sprite of thumbnails")
+    storyboard_vtt: str | None = Field(None, description="WebVTT thumbnails track")
+
+
 class VideoRead(BaseModel):
     id: str
     project_id: str
@@ -42,12 +54,14 @@ class VideoRead(BaseModel):
     source: AssetSource
     status: AssetStatus
     progress: float = Field(description="0..100")
+    eta_seconds: float | None = Field(description="Estimated seconds left while transcoding")
     filename: str
     size_bytes: int | None
     probe: ProbeInfo
     renditions: list[RenditionRead]
-    playable: bool
+    playable: bool = Field(description="True as soon as the first segments are published")
     playback_url: str | None
+    derivatives: DerivativesRead
     error: ErrorInfo | None
     created_at: datetime
     updated_at: datetime

@@ -11,7 +11,7 @@ from streamcore.errors import NotFound
 from streamcore.models import Asset, AssetSource, AssetStatus
 from streamcore.videos import events as _events  # noqa: F401  (status listeners)
 from streamcore.videos.repository import AssetRepository
-from streamcore.videos.schemas import ErrorInfo, ProbeInfo, VideoRead
+from streamcore.videos.schemas import DerivativesRead, ErrorInfo, ProbeInfo, VideoRead
 
 WORKING_STATES = frozenset({AssetStatus.uploaded, AssetStatus.ingesting, AssetStatus.transcoding})
 FINAL_STATES = frozenset({AssetStatus.ready, AssetStatus.failed, AssetStatus.cancelled})
@@ -123,7 +123,9 @@ def mark_cancelled(asset: Asset) -> None:
     asset.eta_seconds = None
 
 
-def to_read(asset: Asset, playback_url: str | None) -> VideoRead:
+def to_read(
+    asset: Asset, playback_url: str | None, urls: dict[str, Any] | None = None
+) -> VideoRead:
     return VideoRead(
         id=asset.id,
         project_id=asset.project_id,
@@ -131,6 +133,7 @@ def to_read(asset: Asset, playback_url: str | None) -> VideoRead:
         source=asset.source,
         status=asset.status,
         progress=round(asset.progress * 100, 1),
+        eta_seconds=asset.eta_seconds,
         filename=asset.filename,
         size_bytes=asset.size_bytes,
         probe=ProbeInfo(
@@ -144,8 +147,9 @@ def to_read(asset: Asset, playback_url: str | None) -> VideoRead:
             container=asset.container,
         ),
         renditions=VideoRead.rendition_list(asset.renditions or []),
-        playable=asset.playback_key is not None and asset.status is AssetStatus.ready,
+        playable=asset.playback_key is not None,
         playback_url=playback_url,
+        derivatives=DerivativesRead.model_validate(urls or {}),
         error=(
             ErrorInfo(error_class=asset.error_class, message=asset.error_message or "")
             if asset.error_class
