@@ -10,12 +10,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import socketio
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from streamcore import __version__
 from streamcore.config import Settings
@@ -29,6 +31,7 @@ from streamcore.processing.runner import JobRunner
 from streamcore.processing.tasks import HANDLERS
 from streamcore.projects.endpoints import router as projects_router
 from streamcore.sessions.endpoints import router as sessions_router
+from streamcore.signaling.server import Signaling
 from streamcore.stream.endpoints import router as stream_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import router as videos_router
@@ -69,6 +72,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or (infra.settings if infra else Settings())
     configure_logging(settings.log_level, json=settings.log_json)
+    signaling = Signaling(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,6 +80,7 @@ def create_app(
         current = infra or build_infra(settings)
         app.state.infra = current
         await ensure_schema(current)
+        await signaling.start(current)
         stop = asyncio.Event()
         worker_task = None
         if run_worker:
@@ -105,6 +110,7 @@ def create_app(
         "HLS, stream through encrypted expiring URLs.",
         lifespan=lifespan,
     )
+    app.state.signaling = signaling
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -174,3 +180,10 @@ def create_app(
     app.include_router(stream_router)
     app.include_router(uploads_router)
     return app
+
+
+def asgi_app(app: FastAPI) -> ASGIApp:
+    """The app as served: Socket.IO on /socket.io/ in front of the HTTP API (one port)."""
+    signaling: Signaling = app.state.signaling
+    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=app)
+    return wrapped

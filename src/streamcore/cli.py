@@ -26,10 +26,10 @@ def serve(
     """Run the HTTP API (and, unless --no-worker, the job worker in the same process)."""
     import uvicorn
 
-    from streamcore.app import create_app
+    from streamcore.app import asgi_app, create_app
 
     settings = Settings()
-    application = create_app(settings, run_worker=not no_worker)
+    application = asgi_app(create_app(settings, run_worker=not no_worker))
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 

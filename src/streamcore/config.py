@@ -67,6 +67,18 @@ class UploadSettings(BaseModel):
     chunk_bytes: int = 1024 * 1024
 
 
+class RedisSettings(BaseModel):
+    # Empty: embedded mode (in-process fan-out, presence and rate limits).
+    url: str = ""
+
+
+class SignalingSettings(BaseModel):
+    cors_allowed_origins: list[str] = ["*"]
+    max_sdp_bytes: int = 64 * 1024
+    max_candidate_bytes: int = 4 * 1024
+    max_peers_per_session: int = 32
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="STREAMCORE_",
@@ -89,6 +101,8 @@ class Settings(BaseSettings):
     media: MediaSettings = MediaSettings()
     stream: StreamSettings = StreamSettings()
     upload: UploadSettings = UploadSettings()
+    redis: RedisSettings = RedisSettings()
+    signaling: SignalingSettings = SignalingSettings()
 
     @property
     def database_url(self) -> str:

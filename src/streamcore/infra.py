@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from streamcore.adapters.bus.db import DatabaseBus
 from streamcore.adapters.ffmpeg import FFmpegRunner
-from streamcore.adapters.realtime import LocalRealtime
+from streamcore.adapters.presence import MemoryPresence, Presence, RedisPresence
+from streamcore.adapters.realtime import LocalRealtime, Realtime, RedisRealtime
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
 from streamcore.config import Settings
@@ -34,7 +35,8 @@ class Infra:
     bus: DatabaseBus
     media: FFmpegRunner
     tokens: TokenCodec
-    realtime: LocalRealtime = field(default_factory=LocalRealtime)
+    realtime: Realtime = field(default_factory=LocalRealtime)
+    presence: Presence = field(default_factory=MemoryPresence)
     metrics: Metrics = field(default_factory=Metrics)
 
     @asynccontextmanager
@@ -61,12 +63,14 @@ class Infra:
     async def close(self) -> None:
         await self.bus.close()
         await self.realtime.close()
+        await self.presence.close()
         await self.engine.dispose()
 
 
 def build_infra(settings: Settings) -> Infra:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, echo=settings.database.echo)
+    redis_url = settings.redis.url
     return Infra(
         settings=settings,
         engine=engine,
@@ -75,4 +79,6 @@ def build_infra(settings: Settings) -> Infra:
         bus=DatabaseBus(),
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
         tokens=TokenCodec.from_secret(settings.resolved_secret()),
+        realtime=RedisRealtime(redis_url) if redis_url else LocalRealtime(),
+        presence=RedisPresence(redis_url) if redis_url else MemoryPresence(),
     )

