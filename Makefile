@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test lint serve clean system-deps
 
+APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v node),,nodejs npm))
+
 system-deps:
-	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
-		echo "Installing FFmpeg from apt"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; \
+	@if [ -n "$(APT_NEEDS)" ]; then \
+		echo "Installing from apt: $(APT_NEEDS)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS); \
 	fi
 
 $(STAMP): pyproject.toml
@@ -20,7 +22,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: system-deps $(STAMP)
+JS_PEER := tests/signaling/js/node_modules/.package-lock.json
+
+# The official socket.io-client, for the signaling tests.
+$(JS_PEER): tests/signaling/js/package-lock.json
+	cd tests/signaling/js && npm ci --no-audit --no-fund --silent
+
+setup: system-deps $(STAMP) $(JS_PEER)
 
 demo: setup
 	$(BIN)/streamcore demo

@@ -65,6 +65,8 @@ class StreamSettings(BaseModel):
 class UploadSettings(BaseModel):
     max_bytes: int = 20 * 1024**3
     chunk_bytes: int = 1024 * 1024
+    # One chunk of a session recording (MediaRecorder blobs are small).
+    max_chunk_bytes: int = 64 * 1024**2
 
 
 class RedisSettings(BaseModel):

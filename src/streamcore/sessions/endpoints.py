@@ -1,13 +1,23 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
 
 from streamcore.auth.dependencies import Action, PrincipalDep, authorize
-from streamcore.deps import SessionDep
-from streamcore.errors import NotFound, error_responses
+from streamcore.deps import InfraDep, SessionDep
+from streamcore.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    error_responses,
+)
 from streamcore.projects import service as projects
-from streamcore.sessions import service
+from streamcore.sessions import recordings, service
 from streamcore.sessions.schemas import SessionCreate, SessionRead
+from streamcore.videos import service as videos
+from streamcore.videos.schemas import VideoRead
 
 router = APIRouter(tags=["sessions"])
 
@@ -36,3 +46,70 @@ async def get_session(session_id: str, session: SessionDep, principal: Principal
     rec = await service.get_session(session, session_id)
     await authorize(session, principal, rec.project_id, Action.read)
     return SessionRead.model_validate(rec)
+
+
+class TakeCreate(BaseModel):
+    name: str = Field(default="", max_length=200)
+
+
+class TakeComplete(BaseModel):
+    chunks: int = Field(ge=1, le=recordings.MAX_CHUNKS, description="Number of chunks sent")
+
+
+@router.post(
+    "/sessions/{session_id}/recordings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VideoRead,
+    responses=error_responses(NotFound),
+)
+async def start_recording(
+    session_id: str, body: TakeCreate, session: SessionDep, principal: PrincipalDep
+) -> VideoRead:
+    """Start a take: a new asset of the session that receives MediaRecorder chunks."""
+    rec = await service.get_session(session, session_id)
+    await authorize(session, principal, rec.project_id, Action.upload)
+    asset = await recordings.start_take(session, rec.project_id, rec.id, body.name)
+    return videos.to_read(asset, None)
+
+
+@router.put(
+    "/sessions/{session_id}/recordings/{video_id}/chunks/{index}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(BadRequest, NotFound, Conflict, PayloadTooLarge, ServiceUnavailable),
+)
+async def put_recording_chunk(
+    session_id: str,
+    video_id: str,
+    index: int,
+    request: Request,
+    infra: InfraDep,
+    principal: PrincipalDep,
+) -> None:
+    """Store chunk `index` (0-based) of a take; sending the same index again replaces it."""
+    async with infra.transaction() as session:
+        asset = await recordings.get_take(session, session_id, video_id)
+        await authorize(session, principal, asset.project_id, Action.upload)
+    # No transaction is held while the bytes stream in.
+    await recordings.store_chunk(
+        infra, asset, index, request.stream(), infra.settings.upload.max_chunk_bytes
+    )
+
+
+@router.post(
+    "/sessions/{session_id}/recordings/{video_id}/complete",
+    response_model=VideoRead,
+    responses=error_responses(BadRequest, NotFound, Conflict, ServiceUnavailable),
+)
+async def complete_recording(
+    session_id: str,
+    video_id: str,
+    body: TakeComplete,
+    infra: InfraDep,
+    principal: PrincipalDep,
+) -> VideoRead:
+    """Join the take's chunks into its source and send it through the pipeline."""
+    async with infra.transaction() as session:
+        asset = await recordings.get_take(session, session_id, video_id)
+        await authorize(session, principal, asset.project_id, Action.upload)
+    asset = await recordings.complete_take(infra, session_id, video_id, body.chunks)
+    return videos.to_read(asset, None)
