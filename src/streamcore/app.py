@@ -143,7 +143,11 @@ def create_app(
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"error": exc.name, "detail": exc.detail}, status_code=exc.status_code)
+        return JSONResponse(
+            {"error": exc.name, "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers or None,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
