@@ -18,16 +18,21 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from streamcore import __version__
+from streamcore.admin.endpoints import router as admin_router
+from streamcore.auth.endpoints import keys_router as api_keys_router
+from streamcore.auth.endpoints import router as auth_router
 from streamcore.config import Settings
 from streamcore.db import migrate
 from streamcore.db.session import is_sqlite
-from streamcore.errors import AppError
+from streamcore.errors import AppError, Forbidden, Unauthorized, error_responses
 from streamcore.infra import Infra, build_infra
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.logging import configure_logging
+from streamcore.organizations.endpoints import router as organizations_router
 from streamcore.processing.runner import JobRunner
 from streamcore.processing.tasks import HANDLERS
 from streamcore.projects.endpoints import router as projects_router
+from streamcore.reprocess.endpoints import router as reprocess_router
 from streamcore.sessions.endpoints import router as sessions_router
 from streamcore.stream.endpoints import router as stream_router
 from streamcore.uploads.endpoints import router as uploads_router
@@ -171,10 +176,17 @@ def create_app(
         log.exception("http.unhandled", error_class=type(exc).__name__)
         return JSONResponse({"error": "InternalError", "detail": "internal error"}, status_code=500)
 
+    # Every route but these public ones sits behind auth.dependencies.get_principal.
+    protected = error_responses(Unauthorized, Forbidden)
     app.include_router(ops_router)
-    app.include_router(projects_router)
-    app.include_router(sessions_router)
-    app.include_router(videos_router)
     app.include_router(stream_router)
-    app.include_router(uploads_router)
+    app.include_router(auth_router)
+    app.include_router(organizations_router)
+    app.include_router(projects_router)
+    app.include_router(api_keys_router)
+    app.include_router(sessions_router, responses=protected)
+    app.include_router(videos_router, responses=protected)
+    app.include_router(uploads_router, responses=protected)
+    app.include_router(reprocess_router)
+    app.include_router(admin_router)
     return app

@@ -10,8 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from streamcore.adapters.bus.db import DatabaseBus
 from streamcore.adapters.ffmpeg import FFmpegRunner
+from streamcore.adapters.ratelimit import RateLimiter, build_rate_limiter
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
+from streamcore.auth.passwords import Passwords
+from streamcore.auth.tokens import AccessTokenCodec
 from streamcore.config import Settings
 from streamcore.db.session import PENDING_JOBS, create_engine, create_sessionmaker
 from streamcore.observability.metrics import Metrics
@@ -27,6 +30,9 @@ class Infra:
     bus: DatabaseBus
     media: FFmpegRunner
     tokens: TokenCodec
+    access_tokens: AccessTokenCodec
+    passwords: Passwords
+    ratelimiter: RateLimiter
     metrics: Metrics = field(default_factory=Metrics)
 
     @asynccontextmanager
@@ -46,6 +52,7 @@ class Infra:
 
     async def close(self) -> None:
         await self.bus.close()
+        await self.ratelimiter.close()
         await self.engine.dispose()
 
 
@@ -60,4 +67,13 @@ def build_infra(settings: Settings) -> Infra:
         bus=DatabaseBus(),
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
         tokens=TokenCodec.from_secret(settings.resolved_secret()),
+        access_tokens=AccessTokenCodec.from_secret(
+            settings.resolved_secret(), settings.auth.access_token_ttl_seconds
+        ),
+        passwords=Passwords(
+            memory_kib=settings.auth.argon2_memory_kib,
+            time_cost=settings.auth.argon2_time_cost,
+            parallelism=settings.auth.argon2_parallelism,
+        ),
+        ratelimiter=build_rate_limiter(settings.redis.url),
     )

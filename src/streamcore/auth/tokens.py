@@ -60,7 +60,12 @@ class AccessTokenCodec:
 
     def issue(self, subject: str, *, now: int | None = None) -> str:
         issued = int(time.time()) if now is None else now
-        claims = {"sub": subject, "iat": issued, "exp": issued + self.ttl_seconds, "typ": TOKEN_TYPE}
+        claims = {
+            "sub": subject,
+            "iat": issued,
+            "exp": issued + self.ttl_seconds,
+            "typ": TOKEN_TYPE,
+        }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
     def verify(self, token: str) -> AccessClaims:

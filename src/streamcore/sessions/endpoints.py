@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from streamcore.auth.dependencies import Action, PrincipalDep, authorize
 from streamcore.deps import SessionDep
-from streamcore.errors import NotFound, error_responses
+from streamcore.errors import Forbidden, NotFound, Unauthorized, error_responses
 from streamcore.projects import service as projects
 from streamcore.sessions import service
 from streamcore.sessions.schemas import SessionCreate, SessionRead
@@ -16,7 +16,7 @@ router = APIRouter(tags=["sessions"])
     "/sessions",
     status_code=status.HTTP_201_CREATED,
     response_model=SessionRead,
-    responses=error_responses(NotFound),
+    responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def create_session(
     body: SessionCreate, session: SessionDep, principal: PrincipalDep
@@ -29,10 +29,12 @@ async def create_session(
 
 
 @router.get(
-    "/sessions/{session_id}", response_model=SessionRead, responses=error_responses(NotFound)
+    "/sessions/{session_id}",
+    response_model=SessionRead,
+    responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def get_session(session_id: str, session: SessionDep, principal: PrincipalDep) -> SessionRead:
     """Get a recording session."""
     rec = await service.get_session(session, session_id)
-    await authorize(session, principal, rec.project_id, Action.read)
+    await authorize(session, principal, rec.project_id, Action.read, not_found="session not found")
     return SessionRead.model_validate(rec)

@@ -18,7 +18,7 @@ async def get_video(
 ) -> VideoRead:
     """Video metadata, status, progress and, once playable, a signed playback URL."""
     asset = await service.get_asset(session, video_id)
-    await authorize(session, principal, asset.project_id, Action.read)
+    await authorize(session, principal, asset.project_id, Action.read, not_found="video not found")
     playback_url = None
     if asset.playback_key is not None:
         token = stream.playback_name(infra, asset.id, viewer=None)
