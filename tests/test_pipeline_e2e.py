@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def client(server: LiveServer) -> httpx.Client:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
+    with httpx.Client(base_url=server.base_url, timeout=60, headers=server.auth_headers) as c:
         yield c  # type: ignore[misc]
 
 

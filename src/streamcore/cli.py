@@ -83,12 +83,27 @@ def demo(
             "(default: when run in a terminal).",
         ),
     ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(help="Log in as this user (default: a demo user made in ./data)."),
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="STREAMCORE_DEMO_PASSWORD", help="With --email.")
+    ] = None,
 ) -> None:
     """Upload a clip, follow it through ingest and transcode, print a playback URL and
     check that it plays."""
     from streamcore.demo import run_demo
 
-    code = run_demo(console, file=file, url=url, port=port, keep_serving=keep_serving)
+    code = run_demo(
+        console,
+        file=file,
+        url=url,
+        port=port,
+        keep_serving=keep_serving,
+        email=email,
+        password=password,
+    )
     raise typer.Exit(code)
 
 

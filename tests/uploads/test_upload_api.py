@@ -22,7 +22,7 @@ def partial_files(data_dir: Path) -> list[Path]:
 
 @pytest.fixture
 def client(server: LiveServer) -> httpx.Client:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
+    with httpx.Client(base_url=server.base_url, timeout=60, headers=server.auth_headers) as c:
         yield c  # type: ignore[misc]
 
 
@@ -70,7 +70,10 @@ def test_oversized_upload_is_413_and_leaves_nothing(
         tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", secret,
         STREAMCORE_UPLOAD__MAX_BYTES="100000",
     )  # fmt: skip
-    with live_server(tmp_path, env) as srv, httpx.Client(base_url=srv.base_url, timeout=30) as c:
+    with (
+        live_server(tmp_path, env) as srv,
+        httpx.Client(base_url=srv.base_url, timeout=30, headers=srv.auth_headers) as c,
+    ):
         project = create_project(c)
         # Declared too large: refused before a byte is read.
         resp = c.post(
