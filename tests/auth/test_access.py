@@ -5,10 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from streamcore.auth import service as auth
+from streamcore.auth.dependencies import verify_credentials
+from streamcore.auth.principal import PrincipalKind, Scope
 from streamcore.db.base import utcnow
+from streamcore.errors import Unauthorized
 from streamcore.models import AssetSource, AssetStatus, Job, JobKind, JobStatus, User
 from streamcore.organizations import service as organizations
 from streamcore.projects import service as projects
@@ -209,3 +213,27 @@ async def test_openapi_declares_bearer_and_api_key_security(api: Api) -> None:
     # Swagger UI offers its Authorize dialog for the declared schemes.
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text
+
+
+async def test_the_verifier_serves_callers_outside_http(api: Api) -> None:
+    """What the Socket.IO handshake calls: the same checks without a request."""
+    t = await tenant(api)
+    user = await verify_credentials(
+        api.infra, authorization=t.headers["Authorization"], api_key=None
+    )
+    assert (user.kind, user.id, user.is_superadmin) == (PrincipalKind.user, t.user.id, False)
+    async with api.infra.transaction() as s:
+        created = await auth.create_api_key(
+            s, user, t.project_id, name="ws", scopes=frozenset({Scope.upload}), expires_at=None
+        )
+    key = await verify_credentials(api.infra, authorization=None, api_key=created.secret)
+    assert (key.kind, key.project_id, key.scopes) == (
+        PrincipalKind.api_key,
+        t.project_id,
+        frozenset({Scope.upload}),
+    )
+    with pytest.raises(Unauthorized) as anonymous:
+        await verify_credentials(api.infra, authorization=None, api_key=None)
+    assert anonymous.value.headers == {"WWW-Authenticate": "Bearer"}
+    with pytest.raises(Unauthorized):
+        await verify_credentials(api.infra, authorization="Bearer sk_x_y", api_key=None)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from streamcore.auth import service
 from streamcore.auth.principal import Action, Principal, PrincipalKind, Scope
 from streamcore.deps import InfraDep
+from streamcore.infra import Infra
 
 __all__ = [
     "Action",
@@ -28,6 +29,7 @@ __all__ = [
     "UserDep",
     "authorize",
     "get_principal",
+    "verify_credentials",
 ]
 
 # Declared for OpenAPI (the /docs "Authorize" dialog); the raw headers are verified below.
@@ -44,21 +46,32 @@ api_key_scheme = APIKeyHeader(
 )
 
 
+async def verify_credentials(
+    infra: Infra, *, authorization: str | None, api_key: str | None
+) -> Principal:
+    """The one verifier, shared by HTTP and the Socket.IO handshake: an `Authorization`
+    value (`Bearer <JWT>` or `Bearer sk_...`) or an `X-API-Key` value in, a Principal
+    out, or Unauthorized (TooManyRequests for a key over its rate).
+
+    It runs in a short transaction of its own, committed (a key's last_used_at): the
+    caller's own work may hold none open at all (uploads stream for minutes)."""
+    async with infra.transaction() as session:
+        return await service.verify_credentials(
+            session, infra, authorization=authorization, api_key=api_key
+        )
+
+
 async def get_principal(
     request: Request,
     infra: InfraDep,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     _api_key: Annotated[str | None, Security(api_key_scheme)],
 ) -> Principal:
-    # A transaction of its own, short and committed (a key's last_used_at): the route's
-    # own work may hold none open at all (uploads stream for minutes).
-    async with infra.transaction() as session:
-        return await service.verify_credentials(
-            session,
-            infra,
-            authorization=request.headers.get("authorization"),
-            api_key=request.headers.get("x-api-key"),
-        )
+    return await verify_credentials(
+        infra,
+        authorization=request.headers.get("authorization"),
+        api_key=request.headers.get("x-api-key"),
+    )
 
 
 async def get_user(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
