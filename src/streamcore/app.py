@@ -24,7 +24,7 @@ from streamcore.auth.endpoints import router as auth_router
 from streamcore.config import Settings
 from streamcore.db import migrate
 from streamcore.db.session import is_sqlite
-from streamcore.errors import AppError, Forbidden, Unauthorized, error_responses
+from streamcore.errors import AppError, Forbidden, TooManyRequests, Unauthorized, error_responses
 from streamcore.infra import Infra, build_infra
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.logging import configure_logging
@@ -177,7 +177,7 @@ def create_app(
         return JSONResponse({"error": "InternalError", "detail": "internal error"}, status_code=500)
 
     # Every route but these public ones sits behind auth.dependencies.get_principal.
-    protected = error_responses(Unauthorized, Forbidden)
+    protected = error_responses(Unauthorized, Forbidden, TooManyRequests)
     app.include_router(ops_router)
     app.include_router(stream_router)
     app.include_router(auth_router)

@@ -119,8 +119,9 @@ async def ensure_user(
     *,
     superadmin: bool = False,
 ) -> tuple[User, bool]:
-    """Create the user, or set the password (and raise to super-admin if asked) of the
-    existing one; True when created. Operators' and the demo's idempotent entry point."""
+    """Create the user, or set the password of the existing one (reactivating it, and
+    raising it to super-admin if asked); True when created. The idempotent entry point
+    of operators (`streamcore admin create-user`) and the demo."""
     email, password = _checked(email, password)
     user = await UserRepository(session).by_email(email)
     if user is None:
