@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.fixtures.services import live_server, server_env
 
 from streamcore.processing.commands import hls_ladder_args
 from streamcore.processing.ladder import plan_ladder
 from streamcore.processing.probe import interpret_probe, probe_args
-from tests.fixtures.services import live_server, server_env
 
 
 def make_source(path: Path, seconds: int, size: str) -> None:
@@ -41,9 +41,7 @@ def make_source(path: Path, seconds: int, size: str) -> None:
 
 def raw_ffmpeg_seconds(source: Path, work: Path, preset: str) -> float:
     """(a): the ladder command streamcore would run, run by hand."""
-    probe = subprocess.run(
-        ["ffprobe", *probe_args(str(source))], capture_output=True, check=True
-    )
+    probe = subprocess.run(["ffprobe", *probe_args(str(source))], capture_output=True, check=True)
     info = interpret_probe(
         json.loads(probe.stdout), max_duration=1e9, max_width=10**5, max_height=10**5
     )
@@ -80,7 +78,8 @@ def streamcore_seconds(source: Path, work: Path, preset: str) -> tuple[float, fl
                     assert event["status"] == "ready", event
                     ready_at = now
                     break
-        assert playable_at is not None and ready_at is not None
+        assert playable_at is not None
+        assert ready_at is not None
         return ready_at, playable_at
 
 

@@ -5,6 +5,7 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from streamcore.config import Settings
@@ -70,6 +71,13 @@ def server(
     env = server_env(data_dir, _database_url(backend, data_dir, pg_server_url), secret)
     with live_server(data_dir, env) as srv:
         yield srv
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    """A client of the live server, logged in as the owner of its first organization."""
+    with httpx.Client(base_url=server.base_url, timeout=60, headers=server.auth_headers) as c:
+        yield c
 
 
 @pytest.fixture(params=BACKENDS)

@@ -37,3 +37,16 @@ def test_demo_runs_a_clip_to_playback_with_zero_config(tmp_path: Path) -> None:
     # Zero config: everything lives under ./data.
     assert (tmp_path / "data" / "streamcore.db").is_file()
     assert any((tmp_path / "data" / "objects" / "assets").rglob("master.m3u8"))
+
+
+def test_admin_create_user_is_idempotent(tmp_path: Path) -> None:
+    args = ("admin", "create-user", "--email", "Owner@Example.com", "--password", "first password")
+    out = run_cli(tmp_path, *args)
+    assert out.returncode == 0, out.stderr
+    assert "created" in out.stderr
+    again = run_cli(tmp_path, *args[:-1], "second password", "--superadmin")
+    assert again.returncode == 0, again.stderr
+    assert "updated" in again.stderr
+    bad = run_cli(tmp_path, "admin", "create-user", "--email", "x", "--password", "long enough")
+    assert bad.returncode == 2
+    assert "not an email address" in bad.stderr

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from tests.fixtures.media import make_clip, truncate
-from tests.fixtures.services import LiveServer
 from tests.helpers import (
     create_project,
     decode_all,
@@ -20,12 +19,6 @@ from tests.helpers import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def client(server: LiveServer) -> httpx.Client:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c  # type: ignore[misc]
 
 
 def test_720p_clip_reaches_ready_and_plays_through_signed_urls(

@@ -20,16 +20,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from streamcore import __version__
+from streamcore.admin.endpoints import router as admin_router
+from streamcore.auth.endpoints import keys_router as api_keys_router
+from streamcore.auth.endpoints import router as auth_router
 from streamcore.config import Settings
 from streamcore.db import migrate
 from streamcore.db.session import is_sqlite
-from streamcore.errors import AppError
+from streamcore.errors import AppError, Forbidden, TooManyRequests, Unauthorized, error_responses
 from streamcore.infra import Infra, build_infra
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.logging import configure_logging
+from streamcore.organizations.endpoints import router as organizations_router
 from streamcore.processing.runner import JobRunner
 from streamcore.processing.tasks import HANDLERS
 from streamcore.projects.endpoints import router as projects_router
+from streamcore.reprocess.endpoints import router as reprocess_router
 from streamcore.sessions.endpoints import router as sessions_router
 from streamcore.signaling.server import Signaling
 from streamcore.stream.endpoints import router as stream_router
@@ -149,7 +154,11 @@ def create_app(
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"error": exc.name, "detail": exc.detail}, status_code=exc.status_code)
+        return JSONResponse(
+            {"error": exc.name, "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers or None,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -173,12 +182,19 @@ def create_app(
         log.exception("http.unhandled", error_class=type(exc).__name__)
         return JSONResponse({"error": "InternalError", "detail": "internal error"}, status_code=500)
 
+    # Every route but these public ones sits behind auth.dependencies.get_principal.
+    protected = error_responses(Unauthorized, Forbidden, TooManyRequests)
     app.include_router(ops_router)
-    app.include_router(projects_router)
-    app.include_router(sessions_router)
-    app.include_router(videos_router)
     app.include_router(stream_router)
-    app.include_router(uploads_router)
+    app.include_router(auth_router)
+    app.include_router(organizations_router)
+    app.include_router(projects_router)
+    app.include_router(api_keys_router)
+    app.include_router(sessions_router, responses=protected)
+    app.include_router(videos_router, responses=protected)
+    app.include_router(uploads_router, responses=protected)
+    app.include_router(reprocess_router)
+    app.include_router(admin_router)
     return app
 
 

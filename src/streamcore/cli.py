@@ -1,4 +1,4 @@
-"""The `streamcore` command: serve, worker, migrate, demo."""
+"""The `streamcore` command: serve, worker, migrate, demo, admin."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from rich.console import Console
 from streamcore.config import Settings
 
 app = typer.Typer(help="streamcore: self-hostable video platform backend.", no_args_is_help=True)
+admin_app = typer.Typer(help="Administration: users.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 console = Console(stderr=True)
 
 
@@ -81,10 +83,51 @@ def demo(
             "(default: when run in a terminal).",
         ),
     ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(help="Log in as this user (default: a demo user made in ./data)."),
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="STREAMCORE_DEMO_PASSWORD", help="With --email.")
+    ] = None,
 ) -> None:
     """Upload a clip, follow it through ingest and transcode, print a playback URL and
     check that it plays."""
     from streamcore.demo import run_demo
 
-    code = run_demo(console, file=file, url=url, port=port, keep_serving=keep_serving)
+    code = run_demo(
+        console,
+        file=file,
+        url=url,
+        port=port,
+        keep_serving=keep_serving,
+        email=email,
+        password=password,
+    )
     raise typer.Exit(code)
+
+
+@admin_app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="The user's email (their login).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted when omitted."
+        ),
+    ],
+    superadmin: Annotated[
+        bool, typer.Option("--superadmin", help="May use /admin/* and see every organization.")
+    ] = False,
+) -> None:
+    """Create a user with a personal organization (they own it), or set the password of
+    an existing one. Migrates an empty database first."""
+    from streamcore.auth.bootstrap import ensure_user
+
+    try:
+        user_id, created = asyncio.run(ensure_user(Settings(), email, password, superadmin))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    verb = "created" if created else "updated"
+    console.print(f"[green]user {email} {verb}[/green] (id {user_id})")

@@ -81,6 +81,25 @@ class SignalingSettings(BaseModel):
     max_peers_per_session: int = 32
 
 
+class AuthSettings(BaseModel):
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=60)
+    # Self-service `POST /auth/register`; off by default (operators create users).
+    registration_enabled: bool = False
+    # argon2id cost; the defaults are OWASP's minimum (19 MiB, 2 passes, 1 lane).
+    argon2_memory_kib: int = Field(default=19456, ge=19456)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    # Login attempts: per client IP, and per account (cleared by a successful login).
+    login_ip_limit: int = Field(default=20, ge=1)
+    login_ip_window_seconds: int = Field(default=60, ge=1)
+    login_account_limit: int = Field(default=10, ge=1)
+    login_account_window_seconds: int = Field(default=900, ge=1)
+    # Requests per API key.
+    api_key_limit: int = Field(default=600, ge=1)
+    api_key_window_seconds: int = Field(default=60, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="STREAMCORE_",
@@ -103,6 +122,7 @@ class Settings(BaseSettings):
     media: MediaSettings = MediaSettings()
     stream: StreamSettings = StreamSettings()
     upload: UploadSettings = UploadSettings()
+    auth: AuthSettings = AuthSettings()
     redis: RedisSettings = RedisSettings()
     signaling: SignalingSettings = SignalingSettings()
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -29,6 +31,8 @@ from rich.progress import (
 from rich.table import Table
 
 from streamcore.config import Settings
+
+DEMO_EMAIL = "demo@streamcore.local"
 
 
 def make_test_clip(path: Path, seconds: int = 10, size: str = "1280x720") -> None:
@@ -93,6 +97,49 @@ def _server(console: Console, url: str | None, port: int) -> Iterator[tuple[str,
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+class _BearerAuth(httpx.Auth):
+    """Sends the access token; when it has expired (a long transcode outlasts its 15
+    minutes), trades the refresh token for a new pair once and retries."""
+
+    requires_response_body = True
+
+    def __init__(self, base: str, tokens: dict[str, str]) -> None:
+        self._base, self._tokens = base, tokens
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._tokens['access_token']}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        refreshed = yield httpx.Request(
+            "POST",
+            f"{self._base}/auth/refresh",
+            json={"refresh_token": self._tokens["refresh_token"]},
+        )
+        if refreshed.status_code == 200:
+            self._tokens = refreshed.json()
+            request.headers["Authorization"] = f"Bearer {self._tokens['access_token']}"
+            yield request
+
+
+def _login(base: str, email: str | None, password: str | None) -> httpx.Auth:
+    """Log in through the API. Without credentials, the demo user is made (or its
+    password reset) in the local database first: the one a self-started server uses."""
+    if email is None or password is None:
+        from streamcore.auth.bootstrap import ensure_user
+
+        email, password = DEMO_EMAIL, secrets.token_urlsafe(18)
+        asyncio.run(ensure_user(Settings(), email, password))
+    resp = httpx.post(f"{base}/auth/login", json={"email": email, "password": password}, timeout=30)
+    if resp.status_code != 200:
+        raise RuntimeError(
+            f"login as {email} failed ({resp.status_code} {resp.text.strip()}); "
+            "for a server with its own database pass --email and --password"
+        )
+    tokens: dict[str, str] = resp.json()
+    return _BearerAuth(base, tokens)
 
 
 class _ProgressReader:
@@ -170,6 +217,8 @@ def run_demo(
     url: str | None,
     port: int,
     keep_serving: bool | None,
+    email: str | None = None,
+    password: str | None = None,
 ) -> int:
     if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
         console.print("[red]FFmpeg is not installed (Debian: apt-get install ffmpeg)[/red]")
@@ -179,7 +228,10 @@ def run_demo(
         with console.status("Making a 10 s 1280x720 test clip with FFmpeg"):
             make_test_clip(file)
     try:
-        with _server(console, url, port) as (base, started), httpx.Client(timeout=30) as client:
+        with (
+            _server(console, url, port) as (base, started),
+            httpx.Client(timeout=30, auth=_login(base, email, password)) as client,
+        ):
             project = client.post(f"{base}/projects", json={"name": "demo"}).json()
             console.print(f"Project [bold]{project['id']}[/bold]; uploading {file}")
             video = _upload(client, base, str(project["id"]), file)

@@ -20,6 +20,11 @@ class AppError(Exception):
     def name(self) -> str:
         return type(self).__name__
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (WWW-Authenticate, Retry-After ...)."""
+        return {}
+
 
 class BadRequest(AppError):
     status_code = 400
@@ -27,8 +32,20 @@ class BadRequest(AppError):
 
 
 class Unauthorized(AppError):
+    """No credentials, or credentials that do not verify (RFC 6750 challenge)."""
+
     status_code = 401
     detail = "authentication required"
+
+    def __init__(self, detail: str | None = None, *, invalid_token: bool = False) -> None:
+        super().__init__(detail)
+        self.invalid_token = invalid_token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self.invalid_token:
+            return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(AppError):
@@ -59,6 +76,19 @@ class UnsupportedMediaType(AppError):
 class Unprocessable(AppError):
     status_code = 422
     detail = "unprocessable"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    detail = "too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ServiceUnavailable(AppError):

@@ -12,9 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from streamcore.adapters.bus.db import DatabaseBus
 from streamcore.adapters.ffmpeg import FFmpegRunner
 from streamcore.adapters.presence import MemoryPresence, Presence, RedisPresence
+from streamcore.adapters.ratelimit import RateLimiter, build_rate_limiter
 from streamcore.adapters.realtime import LocalRealtime, Realtime, RedisRealtime
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
+from streamcore.auth.passwords import Passwords
+from streamcore.auth.tokens import AccessTokenCodec
 from streamcore.config import Settings
 from streamcore.db.session import AFTER_COMMIT, PENDING_JOBS, create_engine, create_sessionmaker
 from streamcore.observability.metrics import Metrics
@@ -35,6 +38,9 @@ class Infra:
     bus: DatabaseBus
     media: FFmpegRunner
     tokens: TokenCodec
+    access_tokens: AccessTokenCodec
+    passwords: Passwords
+    ratelimiter: RateLimiter
     realtime: Realtime = field(default_factory=LocalRealtime)
     presence: Presence = field(default_factory=MemoryPresence)
     metrics: Metrics = field(default_factory=Metrics)
@@ -62,6 +68,7 @@ class Infra:
 
     async def close(self) -> None:
         await self.bus.close()
+        await self.ratelimiter.close()
         await self.realtime.close()
         await self.presence.close()
         await self.engine.dispose()
@@ -79,6 +86,15 @@ def build_infra(settings: Settings) -> Infra:
         bus=DatabaseBus(),
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
         tokens=TokenCodec.from_secret(settings.resolved_secret()),
+        access_tokens=AccessTokenCodec.from_secret(
+            settings.resolved_secret(), settings.auth.access_token_ttl_seconds
+        ),
+        passwords=Passwords(
+            memory_kib=settings.auth.argon2_memory_kib,
+            time_cost=settings.auth.argon2_time_cost,
+            parallelism=settings.auth.argon2_parallelism,
+        ),
+        ratelimiter=build_rate_limiter(settings.redis.url),
         realtime=RedisRealtime(redis_url) if redis_url else LocalRealtime(),
         presence=RedisPresence(redis_url) if redis_url else MemoryPresence(),
     )

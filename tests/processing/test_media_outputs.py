@@ -18,16 +18,9 @@ from tests.fixtures.media import (
     make_clip,
     make_vfr,
 )
-from tests.fixtures.services import LiveServer
 from tests.helpers import create_project, ffprobe_json, parse_master, upload, wait_final
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def client(server: LiveServer) -> httpx.Client:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c  # type: ignore[misc]
 
 
 def download(client: httpx.Client, url: str, dest: Path) -> Path:

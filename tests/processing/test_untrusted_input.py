@@ -12,16 +12,9 @@ import pytest
 from streamcore.adapters.ffmpeg import FFmpegRunner, ProbeError
 from streamcore.processing.probe import probe_args
 from tests.fixtures.sentinel import counting_server, file_tripwire
-from tests.fixtures.services import LiveServer
 from tests.helpers import create_project, upload, wait_final
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def client(server: LiveServer) -> httpx.Client:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c  # type: ignore[misc]
 
 
 def hls_pointing_at(sentinel: Path, url: str) -> str:

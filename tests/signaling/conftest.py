@@ -76,7 +76,7 @@ class Peer:
         return out
 
 
-async def connect_peer(url: str, auth: dict[str, str] | None = None) -> Peer:
+async def connect_peer(url: str, auth: dict[str, str]) -> Peer:
     client = socketio.AsyncClient(reconnection=False)
     peer = Peer(client)
 
@@ -84,7 +84,7 @@ async def connect_peer(url: str, auth: dict[str, str] | None = None) -> Peer:
     async def any_event(event: str, data: Any = None) -> None:
         await peer.events.put((event, data))
 
-    await client.connect(url, auth=auth or {}, transports=["websocket"], wait_timeout=10)
+    await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
     return peer
 
 
@@ -99,7 +99,7 @@ async def peers() -> AsyncIterator[list[Peer]]:
 
 
 def make_session(server: LiveServer) -> tuple[str, str]:
-    with httpx.Client(base_url=server.base_url, timeout=30) as c:
+    with httpx.Client(base_url=server.base_url, timeout=30, headers=server.auth_headers) as c:
         project = c.post("/projects", json={"name": "signaling"}).json()["id"]
         session = c.post("/sessions", json={"project_id": project, "name": "call"}).json()["id"]
     return project, session

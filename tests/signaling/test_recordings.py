@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from tests.fixtures.media import ffmpeg
-from tests.fixtures.services import LiveServer
 from tests.helpers import wait_final
 
 pytestmark = pytest.mark.slow
@@ -24,12 +23,6 @@ def webm_take(path: Path, seconds: int, tone: int) -> bytes:
     return path.read_bytes()
 
 
-@pytest.fixture
-def client(server: LiveServer) -> httpx.Client:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c  # type: ignore[misc]
-
-
 def test_two_takes_in_chunks_become_assets_of_the_session(
     client: httpx.Client, tmp_path: Path
 ) -> None:
@@ -39,7 +32,8 @@ def test_two_takes_in_chunks_become_assets_of_the_session(
     for n, tone in enumerate((440, 660)):
         data = webm_take(tmp_path / f"take{n}.webm", 3, tone)
         take = client.post(f"/sessions/{session}/recordings", json={"name": f"take {n}"}).json()
-        assert take["status"] == "awaiting_upload" and take["source"] == "recording"
+        assert take["status"] == "awaiting_upload"
+        assert take["source"] == "recording"
         base = f"/sessions/{session}/recordings/{take['id']}"
         pieces = [data[i : i + 16_384] for i in range(0, len(data), 16_384)]
         for i, piece in enumerate(pieces):
@@ -51,7 +45,8 @@ def test_two_takes_in_chunks_become_assets_of_the_session(
         assert missing.status_code == 400
         done = client.post(f"{base}/complete", json={"chunks": len(pieces)})
         assert done.status_code == 200, done.text
-        assert done.json()["status"] == "uploaded" and done.json()["size_bytes"] == len(data)
+        assert done.json()["status"] == "uploaded"
+        assert done.json()["size_bytes"] == len(data)
         # A completed take takes no more chunks.
         assert client.put(f"{base}/chunks/99", content=b"x").status_code == 409
         takes.append(take["id"])
@@ -59,7 +54,8 @@ def test_two_takes_in_chunks_become_assets_of_the_session(
         video = wait_final(client, take_id)
         assert video["status"] == "ready", video
         assert video["session_id"] == session
-        assert video["probe"]["video_codec"] == "vp8" and video["probe"]["audio_codec"] == "opus"
+        assert video["probe"]["video_codec"] == "vp8"
+        assert video["probe"]["audio_codec"] == "opus"
         assert video["probe"]["duration"] == pytest.approx(3, abs=0.2)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.fixtures.services import LiveServer, live_server, server_env
 from tests.helpers import create_project
@@ -18,12 +17,6 @@ def stored_assets(data_dir: Path) -> set[str]:
 
 def partial_files(data_dir: Path) -> list[Path]:
     return list((data_dir / "objects").rglob("*.part"))
-
-
-@pytest.fixture
-def client(server: LiveServer) -> httpx.Client:
-    with httpx.Client(base_url=server.base_url, timeout=60) as c:
-        yield c  # type: ignore[misc]
 
 
 def test_unknown_project_is_404(client: httpx.Client) -> None:
@@ -70,7 +63,10 @@ def test_oversized_upload_is_413_and_leaves_nothing(
         tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", secret,
         STREAMCORE_UPLOAD__MAX_BYTES="100000",
     )  # fmt: skip
-    with live_server(tmp_path, env) as srv, httpx.Client(base_url=srv.base_url, timeout=30) as c:
+    with (
+        live_server(tmp_path, env) as srv,
+        httpx.Client(base_url=srv.base_url, timeout=30, headers=srv.auth_headers) as c,
+    ):
         project = create_project(c)
         # Declared too large: refused before a byte is read.
         resp = c.post(

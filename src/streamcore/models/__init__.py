@@ -1,14 +1,17 @@
 """All ORM tables; importing this package registers every one on Base.metadata."""
 
+from streamcore.models.api_key import ApiKey
 from streamcore.models.asset import Asset, AssetSource, AssetStatus
 from streamcore.models.job import Job, JobKind, JobStatus
 from streamcore.models.logs import StreamLog, UploadLog
 from streamcore.models.organization import MemberRole, Membership, Organization
 from streamcore.models.project import Project
+from streamcore.models.refresh_token import RefreshToken
 from streamcore.models.session import RecordingSession
 from streamcore.models.user import User
 
 __all__ = [
+    "ApiKey",
     "Asset",
     "AssetSource",
     "AssetStatus",
@@ -20,6 +23,7 @@ __all__ = [
     "Organization",
     "Project",
     "RecordingSession",
+    "RefreshToken",
     "StreamLog",
     "UploadLog",
     "User",

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.models import Organization, Project
+from streamcore.models import Membership, Organization, Project
 
 
 class ProjectRepository:
@@ -17,6 +17,16 @@ class ProjectRepository:
 
     async def list(self, limit: int = 200) -> Sequence[Project]:
         stmt = select(Project).order_by(Project.created_at).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def list_for_user(self, user_id: str, limit: int = 1000) -> Sequence[Project]:
+        stmt = (
+            select(Project)
+            .join(Membership, Membership.organization_id == Project.organization_id)
+            .where(Membership.user_id == user_id)
+            .order_by(Project.created_at)
+            .limit(limit)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     async def add(self, project: Project) -> Project:

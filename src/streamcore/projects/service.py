@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from streamcore.auth.principal import Action, Principal, PrincipalKind, scope_actions
 from streamcore.errors import NotFound
 from streamcore.models import Organization, Project
 from streamcore.projects.repository import ProjectRepository
@@ -33,6 +34,10 @@ async def create_project(
     return await repo.add(Project(name=name, organization_id=org.id))
 
 
+async def find_project(session: AsyncSession, project_id: str) -> Project | None:
+    return await ProjectRepository(session).get(project_id)
+
+
 async def get_project(session: AsyncSession, project_id: str) -> Project:
     project = await ProjectRepository(session).get(project_id)
     if project is None:
@@ -42,3 +47,17 @@ async def get_project(session: AsyncSession, project_id: str) -> Project:
 
 async def list_projects(session: AsyncSession) -> Sequence[Project]:
     return await ProjectRepository(session).list()
+
+
+async def list_visible(session: AsyncSession, principal: Principal) -> Sequence[Project]:
+    """A super-admin sees every project, a user those of their organizations, an API
+    key its own project (when its scopes let it read)."""
+    repo = ProjectRepository(session)
+    if principal.kind is PrincipalKind.api_key:
+        if principal.project_id is None or Action.read not in scope_actions(principal.scopes):
+            return []
+        project = await repo.get(principal.project_id)
+        return [project] if project is not None else []
+    if principal.is_superadmin:
+        return await repo.list()
+    return await repo.list_for_user(principal.id)

@@ -8,9 +8,11 @@ from streamcore.deps import InfraDep, SessionDep
 from streamcore.errors import (
     BadRequest,
     Conflict,
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
+    Unauthorized,
     error_responses,
 )
 from streamcore.projects import service as projects
@@ -26,7 +28,7 @@ router = APIRouter(tags=["sessions"])
     "/sessions",
     status_code=status.HTTP_201_CREATED,
     response_model=SessionRead,
-    responses=error_responses(NotFound),
+    responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def create_session(
     body: SessionCreate, session: SessionDep, principal: PrincipalDep
@@ -39,12 +41,14 @@ async def create_session(
 
 
 @router.get(
-    "/sessions/{session_id}", response_model=SessionRead, responses=error_responses(NotFound)
+    "/sessions/{session_id}",
+    response_model=SessionRead,
+    responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def get_session(session_id: str, session: SessionDep, principal: PrincipalDep) -> SessionRead:
     """Get a recording session."""
     rec = await service.get_session(session, session_id)
-    await authorize(session, principal, rec.project_id, Action.read)
+    await authorize(session, principal, rec.project_id, Action.read, not_found="session not found")
     return SessionRead.model_validate(rec)
 
 
@@ -67,7 +71,9 @@ async def start_recording(
 ) -> VideoRead:
     """Start a take: a new asset of the session that receives MediaRecorder chunks."""
     rec = await service.get_session(session, session_id)
-    await authorize(session, principal, rec.project_id, Action.upload)
+    await authorize(
+        session, principal, rec.project_id, Action.upload, not_found="session not found"
+    )
     asset = await recordings.start_take(session, rec.project_id, rec.id, body.name)
     return videos.to_read(asset, None)
 
@@ -88,7 +94,9 @@ async def put_recording_chunk(
     """Store chunk `index` (0-based) of a take; sending the same index again replaces it."""
     async with infra.transaction() as session:
         asset = await recordings.get_take(session, session_id, video_id)
-        await authorize(session, principal, asset.project_id, Action.upload)
+        await authorize(
+            session, principal, asset.project_id, Action.upload, not_found="recording not found"
+        )
     # No transaction is held while the bytes stream in.
     await recordings.store_chunk(
         infra, asset, index, request.stream(), infra.settings.upload.max_chunk_bytes
@@ -110,6 +118,8 @@ async def complete_recording(
     """Join the take's chunks into its source and send it through the pipeline."""
     async with infra.transaction() as session:
         asset = await recordings.get_take(session, session_id, video_id)
-        await authorize(session, principal, asset.project_id, Action.upload)
+        await authorize(
+            session, principal, asset.project_id, Action.upload, not_found="recording not found"
+        )
     asset = await recordings.complete_take(infra, session_id, video_id, body.chunks)
     return videos.to_read(asset, None)

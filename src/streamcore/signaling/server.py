@@ -136,8 +136,9 @@ class Signaling:
                 api_key=api_key or environ.get("HTTP_X_API_KEY"),
             )
         except AppError as exc:
+            # The client sees `message` = the error class and `data` = our error body.
             raise socketio.exceptions.ConnectionRefusedError(
-                {"error": exc.name, "detail": exc.detail}
+                exc.name, {"error": exc.name, "detail": exc.detail}
             ) from exc
         await self.sio.save_session(sid, {"principal": principal, "sessions": set()})
 
@@ -152,7 +153,9 @@ class Signaling:
         principal = await self._principal(sid)
         async with self.infra.transaction() as db:
             rec = await sessions.get_session(db, req.session_id)
-            await authorize(db, principal, rec.project_id, Action.upload)
+            await authorize(
+                db, principal, rec.project_id, Action.upload, not_found="session not found"
+            )
         room = room_of(req.session_id)
         peers = await self.infra.presence.peers(room)
         peers.pop(sid, None)
@@ -237,7 +240,9 @@ class Signaling:
         async with self.infra.transaction() as db:
             if req.asset_id is not None:
                 asset = await videos.get_asset(db, req.asset_id)
-                await authorize(db, principal, asset.project_id, Action.read)
+                await authorize(
+                    db, principal, asset.project_id, Action.read, not_found="video not found"
+                )
                 return f"asset:{asset.id}"
             assert req.project_id is not None
             project = await projects.get_project(db, req.project_id)

@@ -49,7 +49,7 @@ async def get_video(
 ) -> VideoRead:
     """Video metadata, status, progress and, once playable, signed playback URLs."""
     asset = await service.get_asset(session, video_id)
-    await authorize(session, principal, asset.project_id, Action.read)
+    await authorize(session, principal, asset.project_id, Action.read, not_found="video not found")
     return _read(request, infra, asset)
 
 
@@ -66,7 +66,7 @@ async def video_events(
 ) -> StreamingResponse:
     """Live status and progress (with ETA) of a video as server-sent events."""
     asset = await service.get_asset(session, video_id)
-    await authorize(session, principal, asset.project_id, Action.read)
+    await authorize(session, principal, asset.project_id, Action.read, not_found="video not found")
 
     async def events() -> AsyncIterator[bytes]:
         async with infra.realtime.subscribe(f"asset:{video_id}") as queue:

@@ -1,7 +1,7 @@
 """media derivatives
 
 Revision ID: 0005_media
-Revises: 0001
+Revises: 0002_auth
 Create Date: 2026-11-21 10:55:41.720765
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_media"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_auth"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,28 @@
+"""Reprocessing: a finished asset goes back to `uploaded` with a new ingest job, both
+written in the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from streamcore.errors import Conflict, NotFound
+from streamcore.models import Asset, AssetStatus, JobKind
+from streamcore.processing import service as processing
+from streamcore.videos import service as videos
+
+
+async def reprocess(
+    session: AsyncSession, project_id: str, asset_id: str, *, max_attempts: int
+) -> Asset:
+    asset = await videos.get_asset(session, asset_id, for_update=True)
+    if asset.project_id != project_id:
+        raise NotFound("video not found")
+    if asset.status not in videos.FINAL_STATES:
+        raise Conflict(f"the video is {asset.status}; reprocess it once it is ready or failed")
+    videos.mark_working(asset, AssetStatus.uploaded)
+    # The old renditions are rebuilt under the same keys: no playback until ready again.
+    asset.playback_key = None
+    asset.renditions = []
+    await session.flush()
+    await processing.enqueue(session, asset.id, JobKind.ingest, max_attempts=max_attempts)
+    return asset

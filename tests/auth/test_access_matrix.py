@@ -1,0 +1,425 @@
+"""Every route against every kind of caller, each cell asserting the exact status.
+
+Runs in process on PostgreSQL. Requests that change something get fresh objects per
+cell (a new failed video to reprocess, a new key to revoke ...), so cells are independent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from streamcore.auth import service as auth
+from streamcore.auth.principal import Principal, PrincipalKind, Scope
+from streamcore.auth.tokens import AccessTokenCodec
+from streamcore.db.base import utcnow
+from streamcore.infra import Infra
+from streamcore.models import ApiKey, AssetSource, AssetStatus, MemberRole, User
+from streamcore.organizations import service as organizations
+from streamcore.projects import service as projects
+from streamcore.sessions import recordings
+from streamcore.sessions import service as sessions
+from streamcore.videos import service as videos
+from tests.auth.conftest import Api
+
+# Callers whose credentials must never get past authentication.
+REJECTED = [
+    "anonymous",
+    "revoked_key",
+    "expired_key",
+    "expired_jwt",
+    "jwt_other_key",
+    "jwt_alg_none",
+    "malformed_header",
+    "garbage_token",
+    "inactive_user",
+]
+ADMITTED = [
+    "other_org_user",
+    "collaborator",
+    "owner",
+    "superadmin",
+    "key_read",
+    "key_upload",
+    "key_stream",
+    "key_admin",
+    "key_other_project",
+]
+CALLERS = REJECTED + ADMITTED
+USERS = ADMITTED[:4]
+KEYS = ADMITTED[4:]
+
+
+def expect(
+    other: int,
+    collab: int,
+    owner: int,
+    superadmin: int,
+    keys: int | tuple[int, int, int, int, int],
+    *,
+    rejected: int = 401,
+) -> dict[str, int]:
+    """A row: statuses for the admitted callers (keys: read, upload, stream, admin,
+    other project), `rejected` for the rest."""
+    key_statuses = keys if isinstance(keys, tuple) else (keys,) * 5
+    row = dict(zip(ADMITTED, (other, collab, owner, superadmin, *key_statuses), strict=True))
+    row.update(dict.fromkeys(REJECTED, rejected))
+    return row
+
+
+def public(status: int) -> dict[str, int]:
+    return dict.fromkeys(CALLERS, status)
+
+
+@dataclass
+class World:
+    infra: Infra
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def principal(self, name: str) -> Principal:
+        return Principal(PrincipalKind.user, self.ids[name])
+
+
+Build = Callable[[World], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str  # the app's route path
+    expected: dict[str, int]
+    url: str = ""  # formatted with World.ids; default: the template
+    build: Build | None = None  # extra request arguments (and fresh objects) per cell
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.template}"
+
+
+def fmt(path: str, world: World) -> str:
+    return path.format(**world.ids)
+
+
+async def fresh_user(world: World) -> User:
+    async with world.infra.transaction() as s:
+        user = User(email=f"u-{uuid.uuid4().hex[:12]}@example.com", password_hash="")
+        s.add(user)
+        await s.flush()
+    return user
+
+
+async def build_member_create(world: World) -> dict[str, Any]:
+    user = await fresh_user(world)
+    return {"json": {"email": user.email, "role": "collaborator"}}
+
+
+async def build_member_delete(world: World) -> dict[str, Any]:
+    user = await fresh_user(world)
+    async with world.infra.transaction() as s:
+        await organizations.add_member(
+            s, world.principal("owner"), world.ids["org"], user, MemberRole.collaborator
+        )
+    return {"url": fmt("/organizations/{org}/members/", world) + user.id}
+
+
+async def build_key_delete(world: World) -> dict[str, Any]:
+    async with world.infra.transaction() as s:
+        created = await auth.create_api_key(
+            s,
+            world.principal("owner"),
+            world.ids["project"],
+            name="to revoke",
+            scopes=frozenset({Scope.read}),
+            expires_at=None,
+        )
+    return {"url": fmt("/projects/{project}/api-keys/", world) + created.key.id}
+
+
+async def build_reprocess(world: World) -> dict[str, Any]:
+    async with world.infra.transaction() as s:
+        asset = await videos.create_asset(
+            s, project_id=world.ids["project"], source=AssetSource.upload, status=AssetStatus.failed
+        )
+    return {"url": fmt("/reprocess/{project}/", world) + asset.id}
+
+
+async def build_upload(world: World) -> dict[str, Any]:
+    return {"files": {"file": ("clip.mp4", b"not really a video", "video/mp4")}}
+
+
+async def build_events(world: World) -> dict[str, Any]:
+    # A finished video: its event stream sends the final state and ends.
+    async with world.infra.transaction() as s:
+        asset = await videos.create_asset(
+            s, project_id=world.ids["project"], source=AssetSource.upload, status=AssetStatus.ready
+        )
+    return {"url": f"/videos/{asset.id}/events"}
+
+
+async def _take(world: World, *, with_chunk: bool) -> str:
+    async with world.infra.transaction() as s:
+        take = await recordings.start_take(s, world.ids["project"], world.ids["session"], "t")
+    if with_chunk:
+        await world.infra.storage.put_bytes(recordings.chunk_key(take.id, 0), b"webm bytes")
+    return take.id
+
+
+async def build_chunk(world: World) -> dict[str, Any]:
+    take = await _take(world, with_chunk=False)
+    return {
+        "url": fmt("/sessions/{session}/recordings/", world) + f"{take}/chunks/0",
+        "content": b"x",
+    }
+
+
+async def build_complete(world: World) -> dict[str, Any]:
+    take = await _take(world, with_chunk=True)
+    url = fmt("/sessions/{session}/recordings/", world) + f"{take}/complete"
+    return {"url": url, "json": {"chunks": 1}}
+
+
+def body(payload: dict[str, Any]) -> Build:
+    async def build(world: World) -> dict[str, Any]:
+        return {"json": {k: fmt(v, world) if isinstance(v, str) else v for k, v in payload.items()}}
+
+    return build
+
+
+# (other_org_user, collaborator, owner, superadmin, keys: read, upload, stream, admin, other)
+READ = expect(404, 200, 200, 200, (200, 403, 200, 200, 404))
+UPLOAD_CREATED = expect(404, 201, 201, 201, (403, 201, 403, 201, 404))
+USER_ONLY_OK = expect(200, 200, 200, 200, 403)
+OWNER_ONLY = expect(404, 403, 201, 201, 403)
+
+ROUTES = [
+    Route("GET", "/health", public(200)),
+    Route("GET", "/metrics", public(200)),
+    Route("GET", "/openapi.json", public(200)),
+    Route("GET", "/docs", public(200)),
+    Route("GET", "/docs/oauth2-redirect", public(200)),
+    Route("GET", "/redoc", public(200)),
+    Route("GET", "/stream/{token}", public(403), "/stream/not-a-token.m3u8"),
+    Route(
+        "POST",
+        "/auth/login",
+        public(401),
+        build=body({"email": "nobody@example.com", "password": "wrong password"}),
+    ),
+    Route(
+        "POST",
+        "/auth/register",
+        public(403),  # registration is off by default
+        build=body({"email": "new@example.com", "password": "a long password"}),
+    ),
+    Route("POST", "/auth/refresh", public(401), build=body({"refresh_token": "rt_unknown"})),
+    Route(
+        "POST",
+        "/auth/logout",
+        expect(204, 204, 204, 204, 403),
+        build=body({"refresh_token": "rt_unknown"}),
+    ),
+    Route("GET", "/auth/me", USER_ONLY_OK),
+    Route("POST", "/organizations", expect(201, 201, 201, 201, 403), build=body({"name": "o"})),
+    Route("GET", "/organizations", USER_ONLY_OK),
+    Route(
+        "GET",
+        "/organizations/{organization_id}/members",
+        expect(404, 200, 200, 200, 403),
+        "/organizations/{org}/members",
+    ),
+    Route(
+        "POST",
+        "/organizations/{organization_id}/members",
+        OWNER_ONLY,
+        "/organizations/{org}/members",
+        build_member_create,
+    ),
+    Route(
+        "DELETE",
+        "/organizations/{organization_id}/members/{user_id}",
+        expect(404, 403, 204, 204, 403),
+        build=build_member_delete,
+    ),
+    Route(
+        "POST",
+        "/projects",
+        OWNER_ONLY,
+        build=body({"name": "new project", "organization_id": "{org}"}),
+    ),
+    Route("GET", "/projects", expect(200, 200, 200, 200, 200)),
+    Route(
+        "POST",
+        "/projects/{project_id}/api-keys",
+        OWNER_ONLY,
+        "/projects/{project}/api-keys",
+        body({"name": "k", "scopes": ["read"]}),
+    ),
+    Route(
+        "GET",
+        "/projects/{project_id}/api-keys",
+        expect(404, 403, 200, 200, 403),
+        "/projects/{project}/api-keys",
+    ),
+    Route(
+        "DELETE",
+        "/projects/{project_id}/api-keys/{key_id}",
+        expect(404, 403, 204, 204, 403),
+        build=build_key_delete,
+    ),
+    Route("POST", "/sessions", UPLOAD_CREATED, build=body({"project_id": "{project}"})),
+    Route("GET", "/sessions/{session_id}", READ, "/sessions/{session}"),
+    Route("POST", "/{project_id}/upload", UPLOAD_CREATED, "/{project}/upload", build_upload),
+    Route("GET", "/videos/{video_id}", READ, "/videos/{video}"),
+    Route("GET", "/videos/{video_id}/events", READ, build=build_events),
+    Route(
+        "POST",
+        "/sessions/{session_id}/recordings",
+        UPLOAD_CREATED,
+        "/sessions/{session}/recordings",
+        body({"name": "take"}),
+    ),
+    Route(
+        "PUT",
+        "/sessions/{session_id}/recordings/{video_id}/chunks/{index}",
+        expect(404, 204, 204, 204, (403, 204, 403, 204, 404)),
+        build=build_chunk,
+    ),
+    Route(
+        "POST",
+        "/sessions/{session_id}/recordings/{video_id}/complete",
+        expect(404, 200, 200, 200, (403, 200, 403, 200, 404)),
+        build=build_complete,
+    ),
+    Route(
+        "POST",
+        "/reprocess/{project_id}/{video_id}",
+        expect(404, 202, 202, 202, (403, 202, 403, 202, 404)),
+        build=build_reprocess,
+    ),
+    Route("GET", "/admin/stats", expect(403, 403, 403, 200, 403)),
+]
+
+CELLS = [(route, caller) for route in ROUTES for caller in CALLERS]
+
+
+def test_the_table_covers_every_route_of_the_app(api: Api) -> None:
+    declared = {
+        (method.upper(), path)
+        for path, operations in api.app.openapi()["paths"].items()
+        for method in operations
+    }
+    # The documentation pages are not in the schema they serve.
+    declared |= {("GET", p) for p in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")}
+    assert {(r.method, r.template) for r in ROUTES} == declared
+    assert len(CELLS) == len(ROUTES) * len(CALLERS)
+
+
+def _jwt_none(subject: str, kid: str) -> str:
+    def part(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    claims = {"sub": subject, "iat": now, "exp": now + 600, "typ": "access"}
+    return f"{part({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{part(claims)}."
+
+
+async def _key(
+    infra: Infra, owner: Principal, project_id: str, scopes: set[Scope]
+) -> tuple[str, str]:
+    async with infra.transaction() as s:
+        created = await auth.create_api_key(
+            s, owner, project_id, name="matrix", scopes=frozenset(scopes), expires_at=None
+        )
+    return created.key.id, created.secret
+
+
+@pytest.fixture(scope="session")
+async def world(api: Api) -> World:
+    infra = api.infra
+    w = World(infra)
+    async with infra.transaction() as s:
+        owner = await auth.create_user(s, infra, "owner@a.example", "owner password")
+        collab = await auth.create_user(s, infra, "collab@a.example", "collab password")
+        other = await auth.create_user(s, infra, "other@b.example", "other password")
+        admin = await auth.create_user(
+            s, infra, "root@example.com", "admin password", superadmin=True
+        )
+        inactive = await auth.create_user(s, infra, "gone@a.example", "gone password")
+        org = await organizations.create_organization(s, "Org A", owner.id)
+        owner_p = Principal(PrincipalKind.user, owner.id)
+        await organizations.add_member(s, owner_p, org.id, collab, MemberRole.collaborator)
+        await organizations.add_member(s, owner_p, org.id, inactive, MemberRole.owner)
+        inactive.is_active = False
+        project = await projects.create_project(s, "A", org.id)
+        sibling = await projects.create_project(s, "A2", org.id)
+        other_org = await organizations.first_owned(s, other.id)
+        assert other_org is not None
+        await projects.create_project(s, "B", other_org.id)
+        rec = await sessions.create_session(s, project.id, "session")
+        video = await videos.create_asset(
+            s, project_id=project.id, source=AssetSource.upload, status=AssetStatus.uploaded
+        )
+    w.ids.update(owner=owner.id, org=org.id, project=project.id, session=rec.id, video=video.id)
+
+    tokens = infra.access_tokens
+    for name, user in (
+        ("owner", owner),
+        ("collaborator", collab),
+        ("other_org_user", other),
+        ("superadmin", admin),
+        ("inactive_user", inactive),
+    ):
+        w.headers[name] = {"Authorization": f"Bearer {tokens.issue(user.id)}"}
+    for scope in Scope:
+        _, secret = await _key(infra, owner_p, project.id, {scope})
+        w.headers[f"key_{scope}"] = {"X-API-Key": secret}
+    _, secret = await _key(infra, owner_p, sibling.id, set(Scope))
+    # The other header form for API keys gets the same table.
+    w.headers["key_other_project"] = {"Authorization": f"Bearer {secret}"}
+    revoked_id, revoked = await _key(infra, owner_p, project.id, set(Scope))
+    expired_id, expired = await _key(infra, owner_p, project.id, set(Scope))
+    async with infra.transaction() as s:
+        await auth.revoke_api_key(s, project.id, revoked_id)
+        await s.execute(
+            update(ApiKey)
+            .where(ApiKey.id == expired_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    w.headers["revoked_key"] = {"X-API-Key": revoked}
+    w.headers["expired_key"] = {"Authorization": f"Bearer {expired}"}
+    w.headers["anonymous"] = {}
+    w.headers["expired_jwt"] = {
+        "Authorization": f"Bearer {tokens.issue(owner.id, now=int(time.time()) - 3600)}"
+    }
+    foreign = AccessTokenCodec.from_secret("another server's secret", 900)
+    w.headers["jwt_other_key"] = {"Authorization": f"Bearer {foreign.issue(owner.id)}"}
+    w.headers["jwt_alg_none"] = {"Authorization": f"Bearer {_jwt_none(owner.id, tokens.kid)}"}
+    w.headers["malformed_header"] = {"Authorization": "Token abc def"}
+    w.headers["garbage_token"] = {"Authorization": "Bearer not.a.jwt"}
+    assert set(w.headers) == set(CALLERS)
+    return w
+
+
+@pytest.mark.parametrize(("route", "caller"), CELLS, ids=[f"{r.name} | {c}" for r, c in CELLS])
+async def test_access(api: Api, world: World, route: Route, caller: str) -> None:
+    kwargs = await route.build(world) if route.build is not None else {}
+    if "url" not in kwargs:
+        kwargs["url"] = fmt(route.url or route.template, world)
+    async with api.client() as client:
+        resp = await client.request(route.method, headers=world.headers[caller], **kwargs)
+    expected = route.expected[caller]
+    assert resp.status_code == expected, resp.text
+    if expected == 401:
+        assert resp.headers["www-authenticate"].startswith("Bearer")
+    if expected >= 400:
+        assert resp.json()["error"]  # the error shape, never a stack trace
