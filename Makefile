@@ -8,10 +8,14 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test lint serve clean system-deps
 
+# FFmpeg for the media pipeline; espeak-ng speaks the sentences the transcription
+# tests and benchmark check against.
 system-deps:
-	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
-		echo "Installing FFmpeg from apt"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; \
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null \
+		|| ! command -v espeak-ng >/dev/null; then \
+		echo "Installing FFmpeg and espeak-ng from apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq ffmpeg espeak-ng; \
 	fi
 
 $(STAMP): pyproject.toml

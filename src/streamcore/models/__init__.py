@@ -1,6 +1,7 @@
 """All ORM tables; importing this package registers every one on Base.metadata."""
 
-from streamcore.models.asset import Asset, AssetSource, AssetStatus
+from streamcore.models.asset import Asset, AssetSource, AssetStatus, TranscriptStatus
+from streamcore.models.event import OutboxEvent
 from streamcore.models.job import Job, JobKind, JobStatus
 from streamcore.models.logs import StreamLog, UploadLog
 from streamcore.models.organization import MemberRole, Membership, Organization
@@ -18,9 +19,11 @@ __all__ = [
     "MemberRole",
     "Membership",
     "Organization",
+    "OutboxEvent",
     "Project",
     "RecordingSession",
     "StreamLog",
+    "TranscriptStatus",
     "UploadLog",
     "User",
 ]
