@@ -30,6 +30,7 @@ from streamcore.processing.tasks import HANDLERS
 from streamcore.projects.endpoints import router as projects_router
 from streamcore.sessions.endpoints import router as sessions_router
 from streamcore.stream.endpoints import router as stream_router
+from streamcore.transcripts.endpoints import router as transcripts_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import router as videos_router
 
@@ -173,4 +174,5 @@ def create_app(
     app.include_router(videos_router)
     app.include_router(stream_router)
     app.include_router(uploads_router)
+    app.include_router(transcripts_router)
     return app

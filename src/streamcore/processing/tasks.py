@@ -32,6 +32,8 @@ from streamcore.processing.probe import (
 )
 from streamcore.processing.progress import progress_fraction
 from streamcore.processing.runner import Handler, JobCancelled, JobContext
+from streamcore.transcripts import service as transcripts
+from streamcore.transcripts.tasks import transcribe
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -215,6 +217,7 @@ async def transcode(ctx: JobContext) -> None:
     async with ctx.finish() as session:
         asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
         videos.mark_ready(asset, f"{prefix}/{MASTER_PLAYLIST}")
+        await transcripts.after_transcode(session, ctx.infra.settings, asset)
     log.info("transcode.done", seconds=round(elapsed, 2), speed=round(info.duration / elapsed, 2))
 
 
@@ -229,4 +232,5 @@ def _classify_ffmpeg_failure(exc: FFmpegFailed) -> Exception:
 HANDLERS: dict[JobKind, Handler] = {
     JobKind.ingest: ingest,
     JobKind.transcode: transcode,
+    JobKind.transcribe: transcribe,
 }

@@ -21,7 +21,9 @@ async def create_project(
     body: ProjectCreate, session: SessionDep, principal: PrincipalDep
 ) -> ProjectRead:
     """Create a project."""
-    project = await service.create_project(session, body.name, body.organization_id)
+    project = await service.create_project(
+        session, body.name, body.organization_id, auto_transcribe=body.auto_transcribe
+    )
     return ProjectRead.model_validate(project)
 
 

@@ -25,7 +25,13 @@ CONTENT_TYPES = {
     ".vtt": "text/vtt; charset=utf-8",
     ".jpg": "image/jpeg",
     ".webp": "image/webp",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
 }
+
+# Stream paths under these directories name files stored beside the HLS output
+# (transcripts); every other path is relative to the asset's HLS prefix.
+ASSET_DIRS = ("transcript/",)
 
 
 @dataclass
@@ -50,8 +56,19 @@ def sign(infra: Infra, claim: StreamClaim) -> str:
 
 
 def playback_name(infra: Infra, asset_id: str, viewer: str | None) -> str:
+    return signed_name(infra, asset_id, MASTER, viewer)
+
+
+def signed_name(infra: Infra, asset_id: str, path: str, viewer: str | None) -> str:
+    """The URL name (token + extension) of one file of an asset."""
     ttl = infra.settings.stream.token_ttl_seconds
-    return url_name(infra.tokens.issue(asset_id, MASTER, ttl, viewer), MASTER)
+    return url_name(infra.tokens.issue(asset_id, path, ttl, viewer), path)
+
+
+def object_key(asset_id: str, path: str) -> str:
+    if path.startswith(ASSET_DIRS):
+        return f"assets/{asset_id}/{path}"
+    return f"{videos.hls_prefix(asset_id)}/{path}"
 
 
 def decode(infra: Infra, name: str) -> StreamClaim:
@@ -79,7 +96,7 @@ async def open_item(infra: Infra, token: str) -> StreamItem:
     if content_type is None:
         raise Forbidden("invalid or expired link")
     try:
-        key = f"{videos.hls_prefix(claim.asset_id)}/{claim.path}"
+        key = object_key(claim.asset_id, claim.path)
         item = StreamItem(claim, key, content_type, kind_of(claim.path))
         if ext == ".m3u8":
             text = (await infra.storage.get_bytes(key)).decode("utf-8")

@@ -6,6 +6,7 @@ from streamcore.auth.dependencies import Action, PrincipalDep, authorize
 from streamcore.deps import InfraDep, SessionDep
 from streamcore.errors import NotFound, error_responses
 from streamcore.stream import service as stream
+from streamcore.transcripts import service as transcripts
 from streamcore.videos import service
 from streamcore.videos.schemas import VideoRead
 
@@ -16,11 +17,16 @@ router = APIRouter(tags=["videos"])
 async def get_video(
     video_id: str, request: Request, session: SessionDep, infra: InfraDep, principal: PrincipalDep
 ) -> VideoRead:
-    """Video metadata, status, progress and, once playable, a signed playback URL."""
+    """Video metadata, status, progress, a signed playback URL and transcript links."""
     asset = await service.get_asset(session, video_id)
     await authorize(session, principal, asset.project_id, Action.read)
     playback_url = None
     if asset.playback_key is not None:
         token = stream.playback_name(infra, asset.id, viewer=None)
         playback_url = str(request.url_for("stream", token=token))
-    return service.to_read(asset, playback_url)
+
+    def link(path: str) -> str:
+        name = stream.signed_name(infra, asset.id, path, viewer=None)
+        return str(request.url_for("stream", token=name))
+
+    return service.to_read(asset, playback_url, transcripts.to_read(asset, link))

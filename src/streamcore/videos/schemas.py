@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from streamcore.models import AssetSource, AssetStatus
+from streamcore.transcripts.schemas import TranscriptRead
 
 
 class ErrorInfo(BaseModel):
@@ -49,6 +50,7 @@ class VideoRead(BaseModel):
     playable: bool
     playback_url: str | None
     error: ErrorInfo | None
+    transcript: TranscriptRead
     created_at: datetime
     updated_at: datetime
 

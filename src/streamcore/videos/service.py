@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from streamcore.db.base import new_id
 from streamcore.errors import NotFound
 from streamcore.models import Asset, AssetSource, AssetStatus
+from streamcore.transcripts.schemas import TranscriptRead
 from streamcore.videos.repository import AssetRepository
 from streamcore.videos.schemas import ErrorInfo, ProbeInfo, VideoRead
 
@@ -103,7 +104,9 @@ def mark_cancelled(asset: Asset) -> None:
     asset.status = AssetStatus.cancelled
 
 
-def to_read(asset: Asset, playback_url: str | None) -> VideoRead:
+def to_read(
+    asset: Asset, playback_url: str | None, transcript: TranscriptRead | None = None
+) -> VideoRead:
     return VideoRead(
         id=asset.id,
         project_id=asset.project_id,
@@ -131,6 +134,7 @@ def to_read(asset: Asset, playback_url: str | None) -> VideoRead:
             if asset.error_class
             else None
         ),
+        transcript=transcript or TranscriptRead.from_asset(asset),
         created_at=asset.created_at,
         updated_at=asset.updated_at,
     )
