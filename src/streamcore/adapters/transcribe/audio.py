@@ -68,19 +68,26 @@ def wav_duration(path: Path) -> float:
 def iter_windows(
     path: Path, window_seconds: float, search_seconds: float | None = None
 ) -> Generator[AudioWindow, None, None]:
-    """Windows of at most window_seconds covering the file exactly once; every cut but
-    the last is at the quietest point of the window's final search_seconds."""
+    """Windows covering the file exactly once; every cut but the last is at the
+    quietest point of the window's final search_seconds. A window is at most
+    window_seconds long, or up to search_seconds longer when that takes in the rest of
+    the file (a last window of a fraction of a second makes Whisper hallucinate)."""
     window = int(window_seconds * SAMPLE_RATE)
     search = int((search_seconds or min(10.0, window_seconds / 4)) * SAMPLE_RATE)
     frame = int(FRAME_SECONDS * SAMPLE_RATE)
     with _open(path) as wav:
+        remaining = wav.getnframes()
         carry: Samples = np.zeros(0, dtype=np.int16)
         offset = 0
         while True:
-            raw = wav.readframes(window - len(carry))
+            want = window - len(carry)
+            if remaining - want <= search:
+                want = remaining
+            raw = wav.readframes(want)
             fresh = np.frombuffer(raw, dtype="<i2").astype(np.int16)
+            remaining -= len(fresh)
             buf = np.concatenate([carry, fresh]) if len(carry) else fresh
-            at_end = len(buf) < window
+            at_end = remaining <= 0 or len(fresh) < want
             if len(buf) == 0:
                 return
             cut = len(buf) if at_end else quietest_cut(buf, len(buf) - search, frame)
