@@ -101,9 +101,3 @@ def shift(segment: Segment, offset: float) -> Segment:
             for w in segment.words
         ),
     )
-
-
-def prompt_tail(segments: list[Segment], max_chars: int = 200) -> str | None:
-    """The end of what was said so far, to carry context into the next window."""
-    text = " ".join(s.text.strip() for s in segments[-3:] if s.text.strip())
-    return text[-max_chars:] or None

@@ -29,7 +29,6 @@ from streamcore.adapters.transcribe.base import (
     Segment,
     Transcript,
     Word,
-    prompt_tail,
     shift,
 )
 from streamcore.adapters.transcribe.languages import language_code
@@ -81,9 +80,9 @@ class OpenAIEngine:
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 while (window := await anyio.to_thread.run_sync(_next, windows)) is not None:
-                    body = await self._post(
-                        client, window, language or detected, prompt_tail(segments)
-                    )
+                    # Each window on its own, without the previous text as a prompt
+                    # (which would carry a repetition loop from window to window).
+                    body = await self._post(client, window, language or detected)
                     detected = detected or language_code(body.get("language"))
                     segments += [shift(s, window.offset) for s in parse_verbose_json(body)]
                     if on_progress is not None and duration > 0:
@@ -99,7 +98,6 @@ class OpenAIEngine:
         client: httpx.AsyncClient,
         window: AudioWindow,
         language: str | None,
-        prompt: str | None,
     ) -> dict[str, Any]:
         data: dict[str, Any] = {
             "model": self.model_name,
@@ -108,8 +106,6 @@ class OpenAIEngine:
         }
         if language:
             data["language"] = language
-        if prompt:
-            data["prompt"] = prompt
         audio = await anyio.to_thread.run_sync(window.as_wav)
         headers = {"Authorization": f"Bearer {self.api_key}"}
         reason = ""
