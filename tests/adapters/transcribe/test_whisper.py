@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -68,3 +71,43 @@ def test_a_directory_that_is_not_a_model_is_a_configuration_error(tmp_path: Path
 async def test_configured_directory_is_used(tmp_path: Path, speech: Path) -> None:
     with pytest.raises(EngineMisconfigured):
         await WhisperEngine(tmp_path).transcribe(speech / "speech.wav")
+
+
+class MultilingualStub:
+    """Stands in for a multilingual faster-whisper model: the first window is silent,
+    the next ones say "hallo" and are detected as German."""
+
+    def __init__(self) -> None:
+        self.model = SimpleNamespace(is_multilingual=True)
+        self.languages: list[str | None] = []
+
+    def transcribe(self, audio: object, *, language: str | None, **options: object) -> Any:
+        self.languages.append(language)
+        if len(self.languages) == 1:
+            return iter([]), SimpleNamespace(language="fr")
+        word = SimpleNamespace(start=0.1, end=0.5, word=" hallo", probability=0.9)
+        segment = SimpleNamespace(start=0.0, end=1.0, text=" hallo", words=[word])
+        return iter([segment]), SimpleNamespace(language=language or "de")
+
+
+async def test_language_is_detected_once_on_the_first_window_with_speech(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stub = MultilingualStub()
+
+    async def load(self: WhisperEngine) -> MultilingualStub:
+        return stub
+
+    monkeypatch.setattr(WhisperEngine, "load", load)
+    wav = tmp_path / "a.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\x00\x00" * 16000 * 30)
+    result = await WhisperEngine(window_seconds=10).transcribe(wav)
+    assert stub.languages == [None, None, "de"]
+    assert result.language == "de"
+    # Window times became file times.
+    assert [round(s.start) for s in result.segments] == [10, 20]
+    assert result.segments[0].words[0].text == "hallo"
