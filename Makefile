@@ -8,7 +8,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test lint serve clean system-deps
 
-APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v node),,nodejs npm))
+# FFmpeg for the media pipeline; espeak-ng speaks the sentences the transcription
+# tests and benchmark check against; Node.js runs the JS socket.io-client in the tests.
+APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v espeak-ng),,espeak-ng) $(if $(shell command -v node),,nodejs npm))
 
 system-deps:
 	@if [ -n "$(APT_NEEDS)" ]; then \

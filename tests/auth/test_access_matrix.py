@@ -306,6 +306,13 @@ ROUTES = [
         expect(404, 202, 202, 202, (403, 202, 403, 202, 404)),
         build=build_reprocess,
     ),
+    Route(
+        "POST",
+        "/media/transcribe",
+        # A video that is not ready: past access control, the transcription is refused.
+        expect(404, 409, 409, 409, (403, 409, 403, 409, 404)),
+        build=body({"video_id": "{video}"}),
+    ),
     Route("GET", "/admin/stats", expect(403, 403, 403, 200, 403)),
 ]
 

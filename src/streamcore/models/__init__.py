@@ -1,7 +1,8 @@
 """All ORM tables; importing this package registers every one on Base.metadata."""
 
 from streamcore.models.api_key import ApiKey
-from streamcore.models.asset import Asset, AssetSource, AssetStatus
+from streamcore.models.asset import Asset, AssetSource, AssetStatus, TranscriptStatus
+from streamcore.models.event import OutboxEvent
 from streamcore.models.job import Job, JobKind, JobStatus
 from streamcore.models.logs import StreamLog, UploadLog
 from streamcore.models.organization import MemberRole, Membership, Organization
@@ -21,10 +22,12 @@ __all__ = [
     "MemberRole",
     "Membership",
     "Organization",
+    "OutboxEvent",
     "Project",
     "RecordingSession",
     "RefreshToken",
     "StreamLog",
+    "TranscriptStatus",
     "UploadLog",
     "User",
 ]

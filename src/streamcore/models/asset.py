@@ -19,6 +19,14 @@ class AssetStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+class TranscriptStatus(enum.StrEnum):
+    none = "none"
+    pending = "pending"
+    running = "running"
+    ready = "ready"
+    failed = "failed"
+
+
 class AssetSource(enum.StrEnum):
     upload = "upload"
     url = "url"
@@ -69,3 +77,14 @@ class Asset(IdMixin, TimestampMixin, Base):
     eta_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     error_class: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    # Transcription has its own status: a failed transcript never fails the video.
+    transcript_status: Mapped[TranscriptStatus] = mapped_column(
+        _enum(TranscriptStatus),
+        default=TranscriptStatus.none,
+        server_default="none",
+        nullable=False,
+    )
+    transcript_language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    transcript_error_class: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    transcript_error_message: Mapped[str | None] = mapped_column(Text, nullable=True)

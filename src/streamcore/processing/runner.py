@@ -30,6 +30,7 @@ from streamcore.infra import Infra
 from streamcore.models import Job, JobKind, JobStatus
 from streamcore.processing.errors import MediaError, TransientError
 from streamcore.processing.repository import JobRepository
+from streamcore.transcripts import service as transcripts
 from streamcore.videos import service as videos
 from streamcore.videos.events import asset_event, channels
 
@@ -197,8 +198,7 @@ class JobRunner:
         job.status = JobStatus.dead
         job.last_error = f"{error_class}: {msg}"
         job.finished_at = utcnow()
-        asset = await videos.get_asset(session, job.asset_id, for_update=True)
-        videos.mark_failed(asset, error_class, msg)
+        await _fail_asset(session, job, error_class, msg)
 
     async def execute(self, job: Job) -> None:
         handler = self.handlers[job.kind]
@@ -287,8 +287,7 @@ class JobRunner:
                 if permanent:
                     job.status = JobStatus.failed
                     job.finished_at = utcnow()
-                    asset = await videos.get_asset(session, job.asset_id, for_update=True)
-                    videos.mark_failed(asset, error_class, message)
+                    await _fail_asset(session, job, error_class, message)
                 else:
                     await self._bury(session, job, error_class, message)
         except Exception:
@@ -301,9 +300,25 @@ class JobRunner:
                 return
             job.status = JobStatus.cancelled
             job.finished_at = utcnow()
+            if job.kind is JobKind.transcribe:
+                # The video stays as it is; only its transcription stopped.
+                await transcripts.record_failure(
+                    session, job.asset_id, "Cancelled", "the transcription was stopped"
+                )
+                return
             asset = await videos.get_asset(session, job.asset_id, for_update=True)
             videos.mark_cancelled(asset)
         await self.infra.storage.delete_prefix(videos.hls_prefix(ctx.asset_id))
+
+
+async def _fail_asset(session: AsyncSession, job: Job, error_class: str, message: str) -> None:
+    """Record a job's final failure where it belongs: a failed transcription fails the
+    transcript, never the (still playable) video."""
+    if job.kind is JobKind.transcribe:
+        await transcripts.record_failure(session, job.asset_id, error_class, message)
+        return
+    asset = await videos.get_asset(session, job.asset_id, for_update=True)
+    videos.mark_failed(asset, error_class, message)
 
 
 async def _remove_tree(path: Path) -> None:

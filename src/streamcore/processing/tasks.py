@@ -26,6 +26,7 @@ from streamcore.processing.probe import (
     probe_args,
 )
 from streamcore.processing.runner import Handler, JobCancelled, JobContext
+from streamcore.transcripts.tasks import transcribe
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -117,4 +118,5 @@ def _probe_reason(stderr_tail: str, path: Path) -> str:
 HANDLERS: dict[JobKind, Handler] = {
     JobKind.ingest: ingest,
     JobKind.transcode: transcode.transcode,
+    JobKind.transcribe: transcribe,
 }

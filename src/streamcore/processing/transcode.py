@@ -31,6 +31,7 @@ from streamcore.processing.probe import MediaInfo
 from streamcore.processing.progress import progress_fraction
 from streamcore.processing.publisher import HlsPublisher
 from streamcore.processing.runner import JobCancelled, JobContext
+from streamcore.transcripts import service as transcripts
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -228,6 +229,7 @@ async def transcode(ctx: JobContext) -> None:
     async with ctx.finish() as session:
         asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
         videos.mark_ready(asset, master_key, outputs)
+        await transcripts.after_transcode(session, ctx.infra.settings, asset)
     log.info(
         "transcode.done",
         ladder_seconds=round(ladder_seconds, 2),

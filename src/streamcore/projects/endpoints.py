@@ -25,7 +25,9 @@ async def create_project(
     organization_id = await organizations.organization_for_new_project(
         session, principal, body.organization_id, personal_name="Personal organization"
     )
-    project = await service.create_project(session, body.name, organization_id)
+    project = await service.create_project(
+        session, body.name, organization_id, auto_transcribe=body.auto_transcribe
+    )
     return ProjectRead.model_validate(project)
 
 

@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class ProjectCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     organization_id: str | None = None
+    auto_transcribe: bool = Field(
+        default=False, description="transcribe every video once it is transcoded"
+    )
 
 
 class ProjectRead(BaseModel):
@@ -16,4 +19,5 @@ class ProjectRead(BaseModel):
     id: str
     organization_id: str
     name: str
+    auto_transcribe: bool
     created_at: datetime

@@ -21,7 +21,11 @@ async def default_organization(session: AsyncSession) -> Organization:
 
 
 async def create_project(
-    session: AsyncSession, name: str, organization_id: str | None = None
+    session: AsyncSession,
+    name: str,
+    organization_id: str | None = None,
+    *,
+    auto_transcribe: bool = False,
 ) -> Project:
     repo = ProjectRepository(session)
     if organization_id is None:
@@ -31,7 +35,9 @@ async def create_project(
         if found is None:
             raise NotFound("organization not found")
         org = found
-    return await repo.add(Project(name=name, organization_id=org.id))
+    return await repo.add(
+        Project(name=name, organization_id=org.id, auto_transcribe=auto_transcribe)
+    )
 
 
 async def find_project(session: AsyncSession, project_id: str) -> Project | None:

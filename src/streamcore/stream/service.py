@@ -34,6 +34,9 @@ CONTENT_TYPES = {
 }
 REWRITTEN = frozenset({".m3u8", ".vtt"})
 
+# Stream paths under these directories name files stored beside the HLS output
+# (transcripts); every other path is relative to the asset's HLS prefix.
+
 
 @dataclass
 class StreamItem:

@@ -14,6 +14,7 @@ from streamcore.errors import NotFound, error_responses
 from streamcore.infra import Infra
 from streamcore.models import Asset
 from streamcore.stream import service as stream
+from streamcore.transcripts import service as transcripts
 from streamcore.videos import service
 from streamcore.videos.events import asset_event
 from streamcore.videos.schemas import VideoRead
@@ -40,7 +41,11 @@ def _read(request: Request, infra: Infra, asset: Asset) -> VideoRead:
         for width, path in (d.get("posters") or {}).items()
     }
     playback = _signed_url(request, infra, asset, stream.MASTER) if asset.playback_key else None
-    return service.to_read(asset, playback, urls)
+
+    def link(path: str) -> str:
+        return _signed_url(request, infra, asset, path) or ""
+
+    return service.to_read(asset, playback, urls, transcripts.to_read(asset, link))
 
 
 @router.get("/videos/{video_id}", response_model=VideoRead, responses=error_responses(NotFound))

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from streamcore.models import AssetSource, AssetStatus
+from streamcore.transcripts.schemas import TranscriptRead
 
 
 class ErrorInfo(BaseModel):
@@ -63,6 +64,7 @@ class VideoRead(BaseModel):
     playback_url: str | None
     derivatives: DerivativesRead
     error: ErrorInfo | None
+    transcript: TranscriptRead
     created_at: datetime
     updated_at: datetime
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from streamcore.db.base import new_id
 from streamcore.errors import NotFound
 from streamcore.models import Asset, AssetSource, AssetStatus
+from streamcore.transcripts.schemas import TranscriptRead
 from streamcore.videos import events as _events  # noqa: F401  (status listeners)
 from streamcore.videos.repository import AssetRepository
 from streamcore.videos.schemas import DerivativesRead, ErrorInfo, ProbeInfo, VideoRead
@@ -124,7 +125,10 @@ def mark_cancelled(asset: Asset) -> None:
 
 
 def to_read(
-    asset: Asset, playback_url: str | None, urls: dict[str, Any] | None = None
+    asset: Asset,
+    playback_url: str | None,
+    urls: dict[str, Any] | None = None,
+    transcript: TranscriptRead | None = None,
 ) -> VideoRead:
     return VideoRead(
         id=asset.id,
@@ -155,6 +159,7 @@ def to_read(
             if asset.error_class
             else None
         ),
+        transcript=transcript or TranscriptRead.from_asset(asset),
         created_at=asset.created_at,
         updated_at=asset.updated_at,
     )

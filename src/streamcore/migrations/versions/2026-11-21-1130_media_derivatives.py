@@ -1,7 +1,7 @@
 """media derivatives
 
 Revision ID: 0005_media
-Revises: 0002_auth
+Revises: 0004_transcripts
 Create Date: 2026-11-21 10:55:41.720765
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_media"
-down_revision: str | None = "0002_auth"
+down_revision: str | None = "0004_transcripts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
