@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 .PHONY: setup demo test lint serve clean system-deps
 
 # FFmpeg for the media pipeline; espeak-ng speaks the sentences the transcription
-# tests and benchmark check against; Node.js runs the JS socket.io-client in the tests.
-APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v espeak-ng),,espeak-ng) $(if $(shell command -v node),,nodejs npm))
+# tests and benchmark check against; Node.js runs the JS socket.io-client in the tests;
+# headless Chromium plays the HLS output with hls.js.
+APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v espeak-ng),,espeak-ng) $(if $(shell command -v node),,nodejs npm) $(if $(wildcard /usr/bin/chromium),,chromium))
 
 system-deps:
 	@if [ -n "$(APT_NEEDS)" ]; then \
@@ -25,12 +26,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 JS_PEER := tests/signaling/js/node_modules/.package-lock.json
+JS_PLAYER := tests/stream/js/node_modules/.package-lock.json
 
 # The official socket.io-client, for the signaling tests.
 $(JS_PEER): tests/signaling/js/package-lock.json
 	cd tests/signaling/js && npm ci --no-audit --no-fund --silent
 
-setup: system-deps $(STAMP) $(JS_PEER)
+# hls.js and playwright-core (driving the system Chromium), for the player test.
+$(JS_PLAYER): tests/stream/js/package-lock.json
+	cd tests/stream/js && npm ci --no-audit --no-fund --silent
+
+setup: system-deps $(STAMP) $(JS_PEER) $(JS_PLAYER)
 
 demo: setup
 	$(BIN)/streamcore demo
