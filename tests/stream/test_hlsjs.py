@@ -51,7 +51,8 @@ def player_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def play(page: str, master: str) -> dict[str, object]:
     out = subprocess.run(
         ["node", str(JS / "play.mjs"), page, master],
-        capture_output=True, text=True, timeout=120, env={"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=120,
+        env={"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])

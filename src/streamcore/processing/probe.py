@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from streamcore.models import Asset
 from streamcore.processing.errors import LimitExceeded, ProbeFailed, UnsupportedMedia
 
 # Demuxers for real containers. Everything else (hls, concat, image2, tty, lavfi, sdp,
@@ -85,6 +86,20 @@ class MediaInfo:
     def demuxer(self) -> str:
         """The demuxer to force on the transcode, so it reads the file the probe saw."""
         return self.format_name.split(",")[0]
+
+
+def media_info_of(asset: Asset) -> MediaInfo:
+    """The MediaInfo the ingest stored on the asset (later jobs do not probe again)."""
+    return MediaInfo(
+        format_name=asset.container or "",
+        duration=asset.duration_seconds or 0.0,
+        bitrate=asset.bitrate,
+        width=asset.width,
+        height=asset.height,
+        frame_rate=asset.frame_rate,
+        video_codec=asset.video_codec,
+        audio_codec=asset.audio_codec,
+    )
 
 
 def _rate(value: Any) -> float | None:

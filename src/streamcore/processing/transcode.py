@@ -16,7 +16,7 @@ import structlog
 
 from streamcore.adapters.ffmpeg import FFmpegFailed, FFmpegStalled, FFmpegTimeout
 from streamcore.adapters.storage.base import ObjectNotFound, upload_directory
-from streamcore.models import Asset, AssetStatus
+from streamcore.models import AssetStatus
 from streamcore.processing import derivatives as deriv
 from streamcore.processing.commands import MASTER_PLAYLIST, VARIANT_PLAYLIST, hls_ladder_args
 from streamcore.processing.errors import (
@@ -27,7 +27,7 @@ from streamcore.processing.errors import (
     TransientError,
 )
 from streamcore.processing.ladder import Rendition
-from streamcore.processing.probe import MediaInfo
+from streamcore.processing.probe import MediaInfo, media_info_of
 from streamcore.processing.progress import progress_fraction
 from streamcore.processing.publisher import HlsPublisher
 from streamcore.processing.runner import JobCancelled, JobContext
@@ -56,19 +56,6 @@ DECODE_ERROR_MARKERS = (
 MIN_DECODED_FRACTION = 0.9
 # Share of the progress bar the ladder takes; derivatives and upload take the rest.
 LADDER_SHARE = 0.95
-
-
-def media_info_of(asset: Asset) -> MediaInfo:
-    return MediaInfo(
-        format_name=asset.container or "",
-        duration=asset.duration_seconds or 0.0,
-        bitrate=asset.bitrate,
-        width=asset.width,
-        height=asset.height,
-        frame_rate=asset.frame_rate,
-        video_codec=asset.video_codec,
-        audio_codec=asset.audio_codec,
-    )
 
 
 def classify_ffmpeg_failure(exc: FFmpegFailed) -> Exception:

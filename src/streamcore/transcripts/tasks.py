@@ -20,7 +20,7 @@ from streamcore.adapters.transcribe.base import (
 from streamcore.adapters.transcribe.languages import language_name
 from streamcore.models import Asset, AssetStatus
 from streamcore.processing.errors import SourceMissing, TransientError
-from streamcore.processing.probe import MediaInfo
+from streamcore.processing.probe import MediaInfo, media_info_of
 from streamcore.processing.progress import progress_fraction
 from streamcore.processing.runner import JobCancelled, JobContext
 from streamcore.stream.playlists import resolve
@@ -42,19 +42,6 @@ EXTRACT_SHARE = 0.1
 ENGINE_SHARE = 0.85
 
 
-def _media_info(asset: Asset) -> MediaInfo:
-    return MediaInfo(
-        format_name=asset.container or "",
-        duration=asset.duration_seconds or 0.0,
-        bitrate=asset.bitrate,
-        width=asset.width,
-        height=asset.height,
-        frame_rate=asset.frame_rate,
-        video_codec=asset.video_codec,
-        audio_codec=asset.audio_codec,
-    )
-
-
 def _master_key(asset: Asset) -> str:
     """The asset's HLS master playlist key, if it can be transcribed."""
     if asset.status is not AssetStatus.ready or asset.playback_key is None:
@@ -70,7 +57,7 @@ async def transcribe(ctx: JobContext) -> None:
         asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
         master_key = _master_key(asset)
         transcripts.mark_running(asset)
-        info = _media_info(asset)
+        info = media_info_of(asset)
     started = time.monotonic()
     wav = ctx.work_dir / "audio.wav"
     await _extract_audio(ctx, info, wav)
