@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -52,7 +53,7 @@ def play(page: str, master: str) -> dict[str, object]:
     out = subprocess.run(
         ["node", str(JS / "play.mjs"), page, master],
         capture_output=True, text=True, timeout=120,
-        env={"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "CHROMIUM": CHROMIUM},
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
