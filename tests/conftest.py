@@ -10,6 +10,7 @@ import pytest
 from streamcore.config import Settings
 from streamcore.infra import Infra, build_infra
 from tests.fixtures.media import make_clip
+from tests.fixtures.object_stores import AzureServer, S3Server, azurite, seaweedfs
 from tests.fixtures.services import LiveServer, live_server, postgres_database, server_env
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -34,6 +35,20 @@ def pg_server_url() -> Iterator[str]:
     in-process tests write."""
     with postgres_database() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """SeaweedFS with its S3 gateway, once per run."""
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def azure_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzureServer]:
+    """Azurite's blob service, once per run."""
+    with azurite(tmp_path_factory.mktemp("azurite")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")
