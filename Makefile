@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP  := $(VENV)/.installed
+# Azurite (the Azure Blob emulator the tests start) comes from npm into tools/.
+TOOLS_STAMP := tools/node_modules/.installed
 
 .PHONY: setup demo test lint serve clean system-deps
 
@@ -13,6 +15,10 @@ system-deps:
 		echo "Installing FFmpeg from apt"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; \
 	fi
+	@if ! command -v npm >/dev/null; then \
+		echo "Installing Node.js and npm from apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +26,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: system-deps $(STAMP)
+$(TOOLS_STAMP): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $(TOOLS_STAMP)
+
+setup: system-deps $(STAMP) $(TOOLS_STAMP)
 
 demo: setup
 	$(BIN)/streamcore demo
@@ -37,4 +47,4 @@ test: setup lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache tools/node_modules

@@ -6,6 +6,7 @@ from streamcore.models.logs import StreamLog, UploadLog
 from streamcore.models.organization import MemberRole, Membership, Organization
 from streamcore.models.project import Project
 from streamcore.models.session import RecordingSession
+from streamcore.models.upload import Upload, UploadMethod, UploadState
 from streamcore.models.user import User
 
 __all__ = [
@@ -21,6 +22,9 @@ __all__ = [
     "Project",
     "RecordingSession",
     "StreamLog",
+    "Upload",
     "UploadLog",
+    "UploadMethod",
+    "UploadState",
     "User",
 ]
