@@ -47,9 +47,9 @@ class Upload(IdMixin, TimestampMixin, Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
     part_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     part_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    # tus: bytes received so far, and how many chunk objects hold them.
+    # tus: bytes received so far, and the objects holding them, in order.
     offset_bytes: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
-    chunk_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    chunk_keys: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
     # tus Upload-Metadata, decoded.
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     principal: Mapped[str] = mapped_column(String(128), default="", nullable=False)

@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("part_bytes", sa.BigInteger(), nullable=True),
         sa.Column("part_count", sa.Integer(), nullable=True),
         sa.Column("offset_bytes", sa.BigInteger(), nullable=False),
-        sa.Column("chunk_count", sa.Integer(), nullable=False),
+        sa.Column("chunk_keys", sa.JSON(), nullable=False),
         sa.Column("meta", sa.JSON(), nullable=False),
         sa.Column("principal", sa.String(length=128), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
