@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from fastapi import APIRouter, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.requests import ClientDisconnect
 
 from streamcore.auth.dependencies import Action, PrincipalDep, authorize
 from streamcore.deps import InfraDep, SessionDep
@@ -20,8 +17,9 @@ from streamcore.errors import (
     error_responses,
 )
 from streamcore.uploads import presign, service, url_import
-from streamcore.uploads.errors import ClientGone
+from streamcore.uploads.http import body_of, client_of
 from streamcore.uploads.schemas import ObjectReceived, PresignCreate, PresignRead, UrlImportCreate
+from streamcore.uploads.tus_endpoints import router as tus_router
 from streamcore.videos import service as videos
 from streamcore.videos.schemas import VideoRead
 
@@ -47,24 +45,6 @@ UPLOAD_BODY = {
         },
     }
 }
-
-
-def client_of(request: Request, principal: str) -> service.UploadClient:
-    return service.UploadClient(
-        principal=principal,
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
-
-
-async def body_of(request: Request) -> AsyncIterator[bytes]:
-    """The request body as it arrives; a client that goes away is ClientGone."""
-    try:
-        async for chunk in request.stream():
-            if chunk:
-                yield chunk
-    except ClientDisconnect as exc:
-        raise ClientGone() from exc
 
 
 async def _json_body(request: Request) -> UrlImportCreate:
@@ -187,3 +167,7 @@ async def complete_upload(
         await authorize(session, principal, asset.project_id, Action.upload)
     asset = await presign.complete(infra, asset_id, client_of(request, principal.label))
     return videos.to_read(asset, None)
+
+
+# tus routes live in their own module; mounted here so the app includes one router.
+router.include_router(tus_router)

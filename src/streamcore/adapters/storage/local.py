@@ -212,6 +212,7 @@ class LocalStorage:
                 os.replace(first, tmp)
             except FileNotFoundError as exc:
                 raise ObjectNotFound(sources[0]) from exc
+            first_size = tmp.stat().st_size
             try:
                 with open(tmp, "ab") as out:
                     for path in paths[1:]:
@@ -219,7 +220,9 @@ class LocalStorage:
                             shutil.copyfileobj(src, out, READ_CHUNK * 4)
                 os.replace(tmp, dest)
             except BaseException:
-                tmp.unlink(missing_ok=True)
+                # Give the first chunk back as it was, so a retry finds every source.
+                os.truncate(tmp, first_size)
+                os.replace(tmp, first)
                 raise
             for path in paths[1:]:
                 path.unlink(missing_ok=True)
