@@ -19,6 +19,7 @@ from streamcore.db.base import new_id
 from streamcore.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from streamcore.infra import Infra
 from streamcore.models import Asset, AssetSource, AssetStatus, Upload, UploadMethod, UploadState
+from streamcore.projects import service as projects
 from streamcore.uploads import signing
 from streamcore.uploads.errors import SizeMismatch
 from streamcore.uploads.repository import UploadRepository
@@ -59,6 +60,7 @@ async def create(
     settings = infra.settings
     if body.size > settings.upload.max_bytes:
         raise PayloadTooLarge(f"upload exceeds the limit of {settings.upload.max_bytes} bytes")
+    await projects.get_project(session, body.project_id)
     if body.session_id:
         await check_session(session, body.project_id, body.session_id)
     ttl = settings.storage.presign_ttl_seconds

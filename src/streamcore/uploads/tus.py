@@ -26,6 +26,7 @@ from streamcore.db.base import new_id
 from streamcore.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from streamcore.infra import Infra
 from streamcore.models import AssetSource, AssetStatus, Upload, UploadMethod, UploadState
+from streamcore.projects import service as projects
 from streamcore.uploads.errors import ChecksumMismatch, ClientGone, Gone
 from streamcore.uploads.repository import UploadRepository
 from streamcore.uploads.service import (
@@ -93,6 +94,7 @@ async def create(
         raise BadRequest("Upload-Length must be positive")
     project_id = meta["project_id"]
     session_id = meta.get("session_id") or None
+    await projects.get_project(session, project_id)
     if session_id:
         await check_session(session, project_id, session_id)
     asset = await videos.create_asset(
