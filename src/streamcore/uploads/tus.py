@@ -257,4 +257,5 @@ def headers_of(upload: Upload) -> dict[str, Any]:
         "Upload-Length": str(upload.size_bytes),
         "Upload-Expires": upload.expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         "Cache-Control": "no-store",
+        "X-Asset-Id": upload.asset_id,
     }

@@ -73,7 +73,7 @@ async def tus_create(
     await authorize(session, principal, meta["project_id"], Action.upload)
     upload = await tus.create(infra, session, length=length, meta=meta, principal=principal.label)
     location = str(request.url_for("tus_upload", upload_id=upload.id))
-    headers = {**tus.headers_of(upload), "Location": location, "X-Asset-Id": upload.asset_id}
+    headers = {**tus.headers_of(upload), "Location": location}
     return Response(status_code=201, headers=headers)
 
 
