@@ -18,7 +18,6 @@ from tests.fixtures.services import LiveServer, live_server, server_env
 from tests.helpers import create_project
 from tests.uploads.test_tus import TUS, create
 
-
 OCTET = "application/offset+octet-stream"
 
 

@@ -9,6 +9,7 @@ forbidden. The refusal tests run on servers with the default (empty) allowlist."
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,3 +153,6 @@ def test_size_limit_and_bad_answers(allowing_server: LiveServer, public_origin: 
     # Only the two successful imports of the previous test left a source object.
     assert len(sources) <= 2
     assert not [p for p in leftovers if p.name.endswith(".part")]
+    with sqlite3.connect(allowing_server.data_dir / "db.sqlite") as db:
+        rows = set(db.execute("SELECT method, result FROM upload_logs").fetchall())
+    assert {("url", "ok"), ("url", "BadRequest"), ("url", "PayloadTooLarge")} <= rows
