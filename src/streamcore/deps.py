@@ -23,4 +23,7 @@ async def get_session(infra: Annotated[Infra, Depends(get_infra)]) -> AsyncItera
 
 
 InfraDep = Annotated[Infra, Depends(get_infra)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent. FastAPI's default for yield
+# dependencies ("request") commits afterwards, so a client could act on a 201 whose
+# transaction has not committed yet (seen on PostgreSQL) or that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -12,9 +12,7 @@ import pytest
 from tests.fixtures.media import make_raw_clip
 from tests.fixtures.services import LiveServer
 from tests.helpers import create_project, upload, wait_final
-from tests.uploads.test_presign import send
-from tests.uploads.test_tus import TUS, create
-from tests.uploads.test_upload_failures import OCTET
+from tests.uploads.helpers import OCTET, TUS, create, send
 
 pytestmark = pytest.mark.slow
 

@@ -13,6 +13,7 @@ import pytest
 from tests.fixtures.media import make_raw_clip
 from tests.fixtures.services import LiveServer
 from tests.helpers import create_project, parse_master, wait_final
+from tests.uploads.helpers import send
 
 pytestmark = pytest.mark.slow
 
@@ -33,22 +34,6 @@ def presign(client: httpx.Client, project: str, path: Path, **extra: object) -> 
     assert resp.status_code == 201, resp.text
     out: dict[str, object] = resp.json()
     return out
-
-
-def send(plan: dict[str, object], data: bytes) -> None:
-    """Upload as the plan says, with a client that knows nothing of streamcore."""
-    with httpx.Client(timeout=60) as raw:
-        if plan["method"] == "single":
-            resp = raw.put(str(plan["url"]), content=data, headers=plan["headers"])  # type: ignore[arg-type]
-            assert resp.status_code in (200, 201), resp.text
-            return
-        offset = 0
-        for part in plan["parts"]:  # type: ignore[attr-defined]
-            piece = data[offset : offset + part["size"]]
-            offset += part["size"]
-            resp = raw.put(part["url"], content=piece)
-            assert resp.status_code in (200, 201), resp.text
-        assert offset == len(data)
 
 
 def test_presigned_upload_reaches_ready_and_plays(

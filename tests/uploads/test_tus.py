@@ -14,29 +14,7 @@ from tusclient.client import TusClient
 
 from tests.fixtures.services import LiveServer
 from tests.helpers import create_project, wait_final
-
-TUS = {"Tus-Resumable": "1.0.0"}
-
-
-def meta_header(**values: str) -> str:
-    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
-
-
-def create(client: httpx.Client, project: str, length: int) -> str:
-    resp = client.post(
-        "/uploads/tus/",
-        headers={
-            **TUS,
-            "Upload-Length": str(length),
-            "Upload-Metadata": meta_header(project_id=project, filename="clip.mp4"),
-        },
-    )
-    assert resp.status_code == 201, resp.text
-    return resp.headers["location"]
-
-
-def head(client: httpx.Client, url: str) -> httpx.Response:
-    return client.head(url, headers=TUS)
+from tests.uploads.helpers import TUS, create, head, meta_header
 
 
 def patch_and_drop(url: str, data: bytes, sent: int) -> None:

@@ -16,9 +16,7 @@ import pytest
 from tests.fixtures.object_stores import S3Server, free_port_pair
 from tests.fixtures.services import LiveServer, live_server, server_env
 from tests.helpers import create_project
-from tests.uploads.test_tus import TUS, create
-
-OCTET = "application/offset+octet-stream"
+from tests.uploads.helpers import TUS, create
 
 
 def metric(client: httpx.Client, method: str, result: str) -> float:
