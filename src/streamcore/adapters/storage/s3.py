@@ -109,13 +109,16 @@ class S3Storage:
         async with self._lock:
             if self._client is None:
                 stack = AsyncExitStack()
-                client = await self._new_client(stack, self.config.endpoint_url)
-                public = self.config.public_endpoint_url
-                self._presigner = await self._new_client(stack, public) if public else client
-                self._stack = stack
-                if self.config.create_bucket:
-                    await self._ensure_bucket(client)
-                self._client = client
+                try:
+                    client = await self._new_client(stack, self.config.endpoint_url)
+                    public = self.config.public_endpoint_url
+                    presigner = await self._new_client(stack, public) if public else client
+                    if self.config.create_bucket:
+                        await self._ensure_bucket(client)
+                except BaseException:
+                    await stack.aclose()
+                    raise
+                self._stack, self._presigner, self._client = stack, presigner, client
         return self._client
 
     async def _ensure_bucket(self, client: S3Client) -> None:
