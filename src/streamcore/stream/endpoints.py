@@ -18,7 +18,12 @@ router = APIRouter(tags=["stream"])
 @router.get(
     "/stream/{token}",
     name="stream",
-    responses=error_responses(Forbidden, NotFound),
+    responses={
+        206: {"description": "the requested byte range of a segment"},
+        302: {"description": "redirect to a presigned GET (remote_delivery=redirect)"},
+        416: {"description": "the byte range is outside the segment"},
+        **error_responses(Forbidden, NotFound),
+    },
     response_class=Response,
 )
 async def stream(token: str, request: Request, infra: InfraDep) -> Response:
