@@ -30,5 +30,5 @@ def test_parse_range(header: str | None, size: int, expected: tuple[int, int] | 
     [("bytes=100-", 100), ("bytes=5-2", 100), ("bytes=-0", 100), ("bytes=0-", 0)],
 )
 def test_unsatisfiable_ranges(header: str, size: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="range"):
         parse_range(header, size)
