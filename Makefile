@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP  := $(VENV)/.installed
+# Azurite (the Azure Blob emulator the tests start) comes from npm into tools/.
+TOOLS_STAMP := tools/node_modules/.installed
 
 .PHONY: setup demo test lint serve clean system-deps
 
@@ -17,6 +19,10 @@ system-deps:
 	@if [ -n "$(APT_NEEDS)" ]; then \
 		echo "Installing from apt: $(APT_NEEDS)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS); \
+	fi
+	@if ! command -v npm >/dev/null; then \
+		echo "Installing Node.js and npm from apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -36,7 +42,11 @@ $(JS_PEER): tests/signaling/js/package-lock.json
 $(JS_PLAYER): tests/stream/js/package-lock.json
 	cd tests/stream/js && npm ci --no-audit --no-fund --silent
 
-setup: system-deps $(STAMP) $(JS_PEER) $(JS_PLAYER)
+$(TOOLS_STAMP): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $(TOOLS_STAMP)
+
+setup: system-deps $(STAMP) $(JS_PEER) $(JS_PLAYER) $(TOOLS_STAMP)
 
 demo: setup
 	$(BIN)/streamcore demo
@@ -53,4 +63,4 @@ test: setup lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache tools/node_modules

@@ -44,6 +44,15 @@ from streamcore.videos.endpoints import router as videos_router
 
 log = structlog.get_logger(__name__)
 
+# Browser tus clients (tus-js-client, Uppy) send and read these.
+TUS_REQUEST_HEADERS = [
+    "Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata", "Upload-Checksum",
+]  # fmt: skip
+TUS_RESPONSE_HEADERS = [
+    "Location", "Tus-Resumable", "Tus-Version", "Tus-Extension", "Tus-Max-Size",
+    "Upload-Offset", "Upload-Length", "Upload-Expires", "X-Asset-Id",
+]  # fmt: skip
+
 STATUS_NAMES = {
     400: "BadRequest",
     401: "Unauthorized",
@@ -120,9 +129,9 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["Range", "Authorization", "Content-Type"],
-        expose_headers=["Content-Length", "Content-Range"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Range", "Authorization", "Content-Type", *TUS_REQUEST_HEADERS],
+        expose_headers=["Content-Length", "Content-Range", *TUS_RESPONSE_HEADERS],
     )
 
     @app.middleware("http")

@@ -22,9 +22,36 @@ class DatabaseSettings(BaseModel):
 
 
 class StorageSettings(BaseModel):
-    backend: Literal["local"] = "local"
+    backend: Literal["local", "s3", "azure"] = "local"
     # Empty means "<data_dir>/objects".
     local_root: str = ""
+    # Lifetime of presigned upload and download URLs.
+    presign_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # Size of one part (S3 multipart) or block (Azure) when streaming to remote storage;
+    # this bounds the memory one upload holds.
+    part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, le=512 * 1024 * 1024)
+    # Retries of a failed call to remote storage before it counts as unavailable.
+    retries: int = Field(default=2, ge=0, le=10)
+
+    # S3-compatible (AWS S3, MinIO, SeaweedFS). Empty endpoint means AWS.
+    s3_endpoint_url: str = ""
+    # Where clients reach S3 when it differs from the address the server uses
+    # (e.g. a container network); presigned URLs are signed for this host.
+    s3_public_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "streamcore"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    # "path" for MinIO/SeaweedFS, "virtual" for bucket.host addressing, "auto" lets botocore pick.
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "path"
+    s3_create_bucket: bool = False
+
+    # Azure Blob. account_url empty means https://<account>.blob.core.windows.net.
+    azure_account_name: str = ""
+    azure_account_key: str = ""
+    azure_account_url: str = ""
+    azure_container: str = "streamcore"
+    azure_create_container: bool = False
 
 
 class BusSettings(BaseModel):
@@ -61,6 +88,10 @@ class MediaSettings(BaseModel):
 
 class StreamSettings(BaseModel):
     token_ttl_seconds: int = 6 * 3600
+    # Segments on remote storage: "proxy" streams them through the API (Range supported),
+    # "redirect" answers 302 to a short-lived presigned GET. Playlists are always ours.
+    remote_delivery: Literal["proxy", "redirect"] = "proxy"
+    redirect_ttl_seconds: int = Field(default=300, ge=30)
 
 
 class UploadSettings(BaseModel):
@@ -68,6 +99,18 @@ class UploadSettings(BaseModel):
     chunk_bytes: int = 1024 * 1024
     # One chunk of a session recording (MediaRecorder blobs are small).
     max_chunk_bytes: int = 64 * 1024**2
+    # Presigned uploads larger than this get multipart part URLs instead of one PUT
+    # (remote backends; the local backend streams any size through one signed PUT).
+    multipart_threshold_bytes: int = Field(default=64 * 1024 * 1024, ge=5 * 1024 * 1024)
+    multipart_part_bytes: int = Field(default=16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    # tus uploads not finished within this time may be removed.
+    tus_expiry_seconds: int = 24 * 3600
+    url_import_timeout_seconds: float = 300.0
+    url_import_connect_timeout_seconds: float = 10.0
+    url_import_max_redirects: int = Field(default=3, ge=0, le=10)
+    # Comma-separated CIDRs that URL import may reach although they are private or
+    # loopback. Meant for tests (e.g. 127.0.0.2/32); leave empty in production.
+    url_import_allow_private_networks: str = ""
 
 
 class RedisSettings(BaseModel):

@@ -23,7 +23,7 @@ async def get_session(infra: Annotated[Infra, Depends(get_infra)]) -> AsyncItera
 
 
 InfraDep = Annotated[Infra, Depends(get_infra)]
-# scope="function": commit before the response goes out. With the default ("request")
-# the commit ran after it was sent, so a client could act on a 201 (create a project,
-# then upload to it) before the row was visible.
+# scope="function": commit before the response is sent. FastAPI's default for yield
+# dependencies ("request") commits afterwards, so a client could act on a 201 whose
+# transaction has not committed yet (seen on PostgreSQL) or that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

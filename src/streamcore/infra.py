@@ -14,8 +14,10 @@ from streamcore.adapters.ffmpeg import FFmpegRunner
 from streamcore.adapters.presence import MemoryPresence, Presence, RedisPresence
 from streamcore.adapters.ratelimit import RateLimiter, build_rate_limiter
 from streamcore.adapters.realtime import LocalRealtime, Realtime, RedisRealtime
+from streamcore.adapters.storage.azure import AzureBlobStorage, AzureConfig
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
+from streamcore.adapters.storage.s3 import S3Config, S3Storage
 from streamcore.auth.passwords import Passwords
 from streamcore.auth.tokens import AccessTokenCodec
 from streamcore.config import Settings
@@ -71,7 +73,45 @@ class Infra:
         await self.ratelimiter.close()
         await self.realtime.close()
         await self.presence.close()
+        await self.storage.close()
         await self.engine.dispose()
+
+
+def build_storage(settings: Settings) -> ObjectStorage:
+    """The object store STREAMCORE_STORAGE__BACKEND names; remote ones download to
+    <data_dir>/tmp when a local copy is needed."""
+    cfg = settings.storage
+    tmp_dir = settings.data_dir / "tmp"
+    if cfg.backend == "s3":
+        return S3Storage(
+            S3Config(
+                bucket=cfg.s3_bucket,
+                endpoint_url=cfg.s3_endpoint_url or None,
+                public_endpoint_url=cfg.s3_public_endpoint_url or None,
+                region=cfg.s3_region,
+                access_key_id=cfg.s3_access_key_id or None,
+                secret_access_key=cfg.s3_secret_access_key or None,
+                addressing_style=cfg.s3_addressing_style,
+                create_bucket=cfg.s3_create_bucket,
+                part_bytes=cfg.part_bytes,
+                tmp_dir=tmp_dir,
+                retries=cfg.retries,
+            )
+        )
+    if cfg.backend == "azure":
+        return AzureBlobStorage(
+            AzureConfig(
+                account_name=cfg.azure_account_name,
+                account_key=cfg.azure_account_key,
+                account_url=cfg.azure_account_url,
+                container=cfg.azure_container,
+                create_container=cfg.azure_create_container,
+                part_bytes=cfg.part_bytes,
+                tmp_dir=tmp_dir,
+                retries=cfg.retries,
+            )
+        )
+    return LocalStorage(settings.local_storage_root)
 
 
 def build_infra(settings: Settings) -> Infra:
@@ -82,7 +122,7 @@ def build_infra(settings: Settings) -> Infra:
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
-        storage=LocalStorage(settings.local_storage_root),
+        storage=build_storage(settings),
         bus=DatabaseBus(),
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
         tokens=TokenCodec.from_secret(settings.resolved_secret()),

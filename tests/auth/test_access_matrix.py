@@ -28,6 +28,8 @@ from streamcore.organizations import service as organizations
 from streamcore.projects import service as projects
 from streamcore.sessions import recordings
 from streamcore.sessions import service as sessions
+from streamcore.uploads import presign, tus
+from streamcore.uploads.schemas import PresignCreate
 from streamcore.videos import service as videos
 from tests.auth.conftest import Api
 
@@ -188,6 +190,57 @@ async def build_complete(world: World) -> dict[str, Any]:
     return {"url": url, "json": {"chunks": 1}}
 
 
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+async def _tus_upload(world: World, length: int = 4) -> str:
+    async with world.infra.transaction() as s:
+        upload = await tus.create(
+            world.infra, s, length=length, meta={"project_id": world.ids["project"]}, principal="t"
+        )
+    return upload.id
+
+
+async def build_tus_create(world: World) -> dict[str, Any]:
+    meta = f"project_id {_b64(world.ids['project'])},filename {_b64('a.mp4')}"
+    return {"headers": {**TUS, "Upload-Length": "4", "Upload-Metadata": meta}}
+
+
+async def build_tus_head(world: World) -> dict[str, Any]:
+    return {"url": f"/uploads/tus/{await _tus_upload(world)}", "headers": TUS}
+
+
+async def build_tus_patch(world: World) -> dict[str, Any]:
+    headers = {
+        **TUS,
+        "Upload-Offset": "0",
+        "Content-Type": "application/offset+octet-stream",
+    }
+    return {
+        "url": f"/uploads/tus/{await _tus_upload(world)}",
+        "headers": headers,
+        "content": b"abcd",
+    }
+
+
+async def build_tus_delete(world: World) -> dict[str, Any]:
+    return {"url": f"/uploads/tus/{await _tus_upload(world)}", "headers": TUS}
+
+
+async def build_presign_complete(world: World) -> dict[str, Any]:
+    """A presigned upload whose bytes are in storage: completing it starts processing."""
+    urls = presign.Urls(local_put=lambda a: f"http://x/{a}", complete=lambda a: f"http://x/{a}")
+    body = PresignCreate(project_id=world.ids["project"], filename="a.mp4", size=4)
+    async with world.infra.transaction() as s:
+        out = await presign.create(world.infra, s, body, "t", urls)
+    await world.infra.storage.put_bytes(videos.source_key(out.asset_id), b"abcd")
+    return {"url": f"/uploads/{out.asset_id}/complete"}
+
+
 def body(payload: dict[str, Any]) -> Build:
     async def build(world: World) -> dict[str, Any]:
         return {"json": {k: fmt(v, world) if isinstance(v, str) else v for k, v in payload.items()}}
@@ -313,6 +366,45 @@ ROUTES = [
         expect(404, 409, 409, 409, (403, 409, 403, 409, 404)),
         build=body({"video_id": "{video}"}),
     ),
+    Route(
+        "POST",
+        "/uploads/presign",
+        UPLOAD_CREATED,
+        build=body({"project_id": "{project}", "filename": "a.mp4", "size": 10}),
+    ),
+    # The signed URL is the credential: a bad signature is refused whoever calls.
+    Route(
+        "PUT",
+        "/uploads/{asset_id}/object",
+        public(403),
+        "/uploads/{video}/object?upload=u&exp=9999999999&sig=forged",
+    ),
+    Route(
+        "POST",
+        "/uploads/{asset_id}/complete",
+        expect(404, 200, 200, 200, (403, 200, 403, 200, 404)),
+        build=build_presign_complete,
+    ),
+    Route("OPTIONS", "/uploads/tus/", public(204)),
+    Route("POST", "/uploads/tus/", UPLOAD_CREATED, build=build_tus_create),
+    Route(
+        "HEAD",
+        "/uploads/tus/{upload_id}",
+        expect(404, 200, 200, 200, (403, 200, 403, 200, 404)),
+        build=build_tus_head,
+    ),
+    Route(
+        "PATCH",
+        "/uploads/tus/{upload_id}",
+        expect(404, 204, 204, 204, (403, 204, 403, 204, 404)),
+        build=build_tus_patch,
+    ),
+    Route(
+        "DELETE",
+        "/uploads/tus/{upload_id}",
+        expect(404, 204, 204, 204, (403, 204, 403, 204, 404)),
+        build=build_tus_delete,
+    ),
     Route("GET", "/admin/stats", expect(403, 403, 403, 200, 403)),
 ]
 
@@ -422,11 +514,12 @@ async def test_access(api: Api, world: World, route: Route, caller: str) -> None
     kwargs = await route.build(world) if route.build is not None else {}
     if "url" not in kwargs:
         kwargs["url"] = fmt(route.url or route.template, world)
+    headers = {**world.headers[caller], **kwargs.pop("headers", {})}
     async with api.client() as client:
-        resp = await client.request(route.method, headers=world.headers[caller], **kwargs)
+        resp = await client.request(route.method, headers=headers, **kwargs)
     expected = route.expected[caller]
     assert resp.status_code == expected, resp.text
     if expected == 401:
         assert resp.headers["www-authenticate"].startswith("Bearer")
-    if expected >= 400:
+    if expected >= 400 and route.method != "HEAD":  # a HEAD answer has no body
         assert resp.json()["error"]  # the error shape, never a stack trace

@@ -175,9 +175,9 @@ async def test_job_progress_reaches_a_subscriber_on_another_node(
             event, data = await watcher.events.get()
             if event == "asset-status" and data["asset_id"] == video["id"]:
                 statuses.append(data["status"])
-    assert statuses[0] == "ingesting"
-    assert statuses[-1] == "ready"
-    assert "transcoding" in statuses
+    # Every stage, in order (an upload may also announce `uploaded` first).
+    stages = [st for st in statuses if st in ("ingesting", "transcoding", "ready")]
+    assert list(dict.fromkeys(stages)) == ["ingesting", "transcoding", "ready"], statuses
 
 
 async def test_handshake_without_valid_credentials_is_refused(

@@ -9,6 +9,7 @@ from streamcore.models.organization import MemberRole, Membership, Organization
 from streamcore.models.project import Project
 from streamcore.models.refresh_token import RefreshToken
 from streamcore.models.session import RecordingSession
+from streamcore.models.upload import Upload, UploadMethod, UploadState
 from streamcore.models.user import User
 
 __all__ = [
@@ -28,6 +29,9 @@ __all__ = [
     "RefreshToken",
     "StreamLog",
     "TranscriptStatus",
+    "Upload",
     "UploadLog",
+    "UploadMethod",
+    "UploadState",
     "User",
 ]

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
+from streamcore.adapters.storage.base import StorageError
 from streamcore.deps import InfraDep
 from streamcore.errors import Forbidden, NotFound, error_responses
+from streamcore.infra import Infra
 from streamcore.stream import service
 
 router = APIRouter(tags=["stream"])
@@ -15,7 +18,12 @@ router = APIRouter(tags=["stream"])
 @router.get(
     "/stream/{token}",
     name="stream",
-    responses=error_responses(Forbidden, NotFound),
+    responses={
+        206: {"description": "the requested byte range of a segment"},
+        302: {"description": "redirect to a presigned GET (remote_delivery=redirect)"},
+        416: {"description": "the byte range is outside the segment"},
+        **error_responses(Forbidden, NotFound),
+    },
     response_class=Response,
 )
 async def stream(token: str, request: Request, infra: InfraDep) -> Response:
@@ -44,6 +52,45 @@ async def stream(token: str, request: Request, infra: InfraDep) -> Response:
     if item.local_path is not None:
         infra.metrics.stream_bytes.inc(item.local_path.stat().st_size)
         return FileResponse(item.local_path, media_type=item.content_type, headers=headers)
+    return await _remote(infra, item, request.headers.get("range"), headers, max_age)
+
+
+async def _remote(
+    infra: Infra,
+    item: service.StreamItem,
+    range_header: str | None,
+    headers: dict[str, str],
+    max_age: int,
+) -> Response:
+    """A segment in object storage: a redirect to a short-lived presigned GET when so
+    configured, otherwise streamed through here with Range support."""
+    settings = infra.settings.stream
+    if settings.remote_delivery == "redirect" and infra.storage.presigns:
+        ttl = max(1, min(settings.redirect_ttl_seconds, max_age))
+        try:
+            url = await infra.storage.presign_get(item.key, expires_in=ttl)
+        except StorageError as exc:
+            raise NotFound("no such file in this stream") from exc
+        return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    size = item.size or 0
+    headers = {**headers, "Accept-Ranges": "bytes"}
+    try:
+        wanted = service.parse_range(range_header, size)
+    except ValueError:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    start, end = wanted or (0, size - 1)
+    status_code = 206 if wanted else 200
+    if wanted:
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    length = end - start + 1 if size else 0
+    headers["Content-Length"] = str(length)
+    infra.metrics.stream_bytes.inc(length)
+    body = infra.storage.iter_range(item.key, start, end) if length else _empty()
     return StreamingResponse(
-        infra.storage.iter_range(item.key), media_type=item.content_type, headers=headers
+        body, status_code=status_code, media_type=item.content_type, headers=headers
     )
+
+
+async def _empty() -> AsyncIterator[bytes]:
+    return
+    yield b""

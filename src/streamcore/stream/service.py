@@ -47,6 +47,34 @@ class StreamItem:
     # Exactly one of these is set: a rewritten playlist, a local file, or a storage key.
     playlist: bytes | None = None
     local_path: Path | None = None
+    # Size of a remote object (for Range and Content-Length).
+    size: int | None = None
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one byte range (inclusive) a `Range: bytes=...` header asks for. None means
+    "send it all" (no header, another unit, or several ranges); ValueError means the
+    range cannot be satisfied (416)."""
+    if not header or not header.strip().lower().startswith("bytes="):
+        return None
+    spec = header.strip()[6:].strip()
+    if "," in spec:
+        return None
+    first, sep, last = spec.partition("-")
+    first, last = first.strip(), last.strip()
+    if not sep or not (first.isdigit() or (not first and last.isdigit())):
+        return None
+    if not first:
+        if int(last) == 0 or size == 0:
+            raise ValueError("empty suffix range")
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    if last and not last.isdigit():
+        return None
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise ValueError("range outside the object")
+    return start, end
 
 
 def url_name(token: str, path: str) -> str:
@@ -116,7 +144,7 @@ async def open_item(infra: Infra, token: str) -> StreamItem:
                 raise ObjectNotFound(key)
             item.local_path = local
         else:
-            await infra.storage.stat(key)
+            item.size = (await infra.storage.stat(key)).size
         return item
     except (ObjectNotFound, InvalidKey) as exc:
         raise NotFound("no such file in this stream") from exc

@@ -1,16 +1,21 @@
 """Receiving uploads: stream the bytes to storage first, then write the asset and its
-ingest job in one transaction, so no asset ever points at an incomplete object."""
+ingest job in one transaction, so no asset ever points at an incomplete object.
+
+Shared by every way in (multipart form, presigned PUT, tus, URL import): the upload
+log, the storage error translation and the "uploaded + ingest job" step."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NoReturn
 
+import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.adapters.storage.base import StorageUnavailable
+from streamcore.adapters.storage.base import InvalidKey, StorageUnavailable
 from streamcore.db.base import new_id
 from streamcore.errors import AppError, BadRequest, NotFound, ServiceUnavailable
 from streamcore.infra import Infra
@@ -32,10 +37,116 @@ class UploadClient:
     user_agent: str | None
 
 
+@dataclass
+class Attempt:
+    """One upload attempt, for the upload log and the metrics."""
+
+    infra: Infra
+    client: UploadClient
+    method: str
+    project_id: str | None
+    asset_id: str | None = None
+    filename: str = ""
+    received: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def entry(self, result: str, detail: str | None, size: int | None = None) -> UploadLog:
+        return UploadLog(
+            project_id=self.project_id,
+            asset_id=self.asset_id,
+            principal=self.client.principal,
+            method=self.method,
+            filename=self.filename[:255],
+            size_bytes=self.received if size is None else size,
+            duration_seconds=time.monotonic() - self.started,
+            result=result[:32],
+            detail=detail,
+            client_ip=self.client.ip,
+            user_agent=(self.client.user_agent or "")[:512] or None,
+        )
+
+    async def succeeded(self, session: AsyncSession, size: int, result: str = "ok") -> None:
+        """Log success inside the caller's transaction (it commits with the asset)."""
+        await UploadLogRepository(session).add(self.entry(result, None, size))
+        self.infra.metrics.uploads.labels(self.method, result).inc()
+        if result == "ok":
+            self.infra.metrics.upload_bytes.labels(self.method).inc(size)
+
+    async def failed(self, exc: BaseException) -> None:
+        """Log a failure in a transaction of its own (the request's was rolled back)."""
+        result = exc.name if isinstance(exc, AppError) else "error"
+        self.infra.metrics.uploads.labels(self.method, result).inc()
+        detail = str(exc)[:1000] or type(exc).__name__
+        try:
+            async with self.infra.transaction() as session:
+                await UploadLogRepository(session).add(self.entry(result, detail))
+        except Exception:
+            log.warning("upload.log_failed", exc_info=True)
+
+
+def translate_storage_error(exc: BaseException) -> BaseException:
+    """Storage errors as the client should see them; anything else unchanged."""
+    if isinstance(exc, StorageUnavailable):
+        return ServiceUnavailable("object storage is unavailable")
+    if isinstance(exc, InvalidKey):
+        return BadRequest("invalid object key")
+    return exc
+
+
 async def check_session(session: AsyncSession, project_id: str, session_id: str) -> None:
     rec = await sessions.get_session(session, session_id)
     if rec.project_id != project_id:
         raise NotFound("session not found")
+
+
+async def check_target(infra: Infra, project_id: str, session_id: str | None) -> None:
+    """The project (and session) exist; checked in a short transaction of its own, so
+    none is held open while a body streams in."""
+    async with infra.transaction() as session:
+        await projects.get_project(session, project_id)
+        if session_id:
+            await check_session(session, project_id, session_id)
+
+
+async def mark_uploaded(infra: Infra, session: AsyncSession, asset: Asset, size: int) -> None:
+    """The object is complete in storage: the asset becomes `uploaded` and its ingest
+    job is written in the same transaction."""
+    videos.mark_working(asset, AssetStatus.uploaded)
+    asset.size_bytes = size
+    await processing.enqueue(
+        session, asset.id, JobKind.ingest, max_attempts=infra.settings.worker.max_attempts
+    )
+
+
+async def register_stored(
+    infra: Infra,
+    attempt: Attempt,
+    *,
+    asset_id: str,
+    source: AssetSource,
+    size: int,
+    content_type: str,
+    session_id: str | None,
+    source_url: str | None = None,
+) -> Asset:
+    """Create the asset for an object already stored under its source key."""
+    async with infra.transaction() as session:
+        asset = await videos.create_asset(
+            session,
+            asset_id=asset_id,
+            project_id=attempt.project_id or "",
+            session_id=session_id,
+            source=source,
+            status=AssetStatus.awaiting_upload,
+            filename=attempt.filename,
+            content_type=content_type,
+            size_bytes=size,
+            source_url=source_url,
+        )
+        await mark_uploaded(infra, session, asset, size)
+        await attempt.succeeded(session, size)
+    log.info("upload.stored", asset_id=asset.id, size=size, method=attempt.method)
+    return asset
 
 
 async def receive_multipart(
@@ -47,112 +158,53 @@ async def receive_multipart(
     client: UploadClient,
 ) -> Asset:
     """Stream the first file part of a multipart body into storage and register it."""
-    started = time.monotonic()
     asset_id = new_id()
     key = videos.source_key(asset_id)
-    # Check the target before taking the bytes, in a transaction of its own: none is
-    # held open while the body streams in.
-    async with infra.transaction() as session:
-        await projects.get_project(session, project_id)
+    attempt = Attempt(infra, client, "multipart", project_id)
+    await check_target(infra, project_id, None)
     stream = MultipartStream(body, content_type, infra.settings.upload.max_bytes)
-    filename = ""
     stored = False
     try:
         part = await stream.next_file()
         if part is None:
             raise BadRequest("the form has no file part (send it as 'file')")
-        filename = part.filename
+        attempt.filename = part.filename
         session_id = stream.fields.get("session_id") or None
         if session_id:
-            async with infra.transaction() as session:
-                await check_session(session, project_id, session_id)
+            await check_target(infra, project_id, session_id)
         size = await infra.storage.put_stream(key, stream.file_chunks())
         stored = True
+        attempt.received = size
         if size == 0:
             raise BadRequest("the uploaded file is empty")
-        async with infra.transaction() as session:
-            asset = await videos.create_asset(
-                session,
-                asset_id=asset_id,
-                project_id=project_id,
-                session_id=session_id,
-                source=AssetSource.upload,
-                status=AssetStatus.uploaded,
-                filename=part.filename,
-                content_type=part.content_type,
-                size_bytes=size,
-            )
-            await processing.enqueue(
-                session, asset.id, JobKind.ingest, max_attempts=infra.settings.worker.max_attempts
-            )
-            await _log(session, client, project_id, asset.id, filename, size, started, "ok", None)
-    except BaseException as exc:
-        if stored:
-            await infra.storage.delete(key)
-        err = exc
-        if isinstance(exc, StorageUnavailable):
-            err = ServiceUnavailable("object storage is unavailable")
-        await _log_failure(infra, client, project_id, filename, stream, started, err)
-        if err is not exc:
-            raise err from exc
-        raise
-    infra.metrics.upload_bytes.labels("multipart").inc(size)
-    infra.metrics.uploads.labels("multipart", "ok").inc()
-    log.info("upload.stored", asset_id=asset.id, size=size)
-    return asset
-
-
-async def _log(
-    session: AsyncSession,
-    client: UploadClient,
-    project_id: str,
-    asset_id: str | None,
-    filename: str,
-    size: int | None,
-    started: float,
-    result: str,
-    detail: str | None,
-) -> None:
-    await UploadLogRepository(session).add(
-        UploadLog(
-            project_id=project_id,
+        return await register_stored(
+            infra,
+            attempt,
             asset_id=asset_id,
-            principal=client.principal,
-            method="multipart",
-            filename=filename[:255],
-            size_bytes=size,
-            duration_seconds=time.monotonic() - started,
-            result=result,
-            detail=detail,
-            client_ip=client.ip,
-            user_agent=(client.user_agent or "")[:512] or None,
+            source=AssetSource.upload,
+            size=size,
+            content_type=part.content_type,
+            session_id=session_id,
         )
-    )
+    except BaseException as exc:
+        attempt.received = attempt.received or stream.received_bytes
+        await discard_and_log(infra, attempt, key if stored else None, exc)
 
 
-async def _log_failure(
-    infra: Infra,
-    client: UploadClient,
-    project_id: str,
-    filename: str,
-    stream: MultipartStream,
-    started: float,
-    exc: BaseException,
-) -> None:
-    result = type(exc).__name__ if isinstance(exc, AppError) else "error"
-    infra.metrics.uploads.labels("multipart", result).inc()
-    try:
-        async with infra.transaction() as session:
-            await _log(
-                session,
-                client,
-                project_id,
-                None,
-                filename,
-                stream.received_bytes,
-                started,
-                result,
-                str(exc)[:1000] or type(exc).__name__,
-            )
-    except Exception:
-        log.warning("upload.log_failed", exc_info=True)
+async def discard_and_log(
+    infra: Infra, attempt: Attempt, key: str | None, exc: BaseException
+) -> NoReturn:
+    """Remove a stored object that must not stay, log the failure, raise the error as
+    the client should see it."""
+    err = translate_storage_error(exc)
+    # Shielded: a cancelled request must still clean up and leave its log line.
+    with anyio.CancelScope(shield=True):
+        if key is not None:
+            try:
+                await infra.storage.delete(key)
+            except Exception:
+                log.warning("upload.cleanup_failed", key=key, exc_info=True)
+        await attempt.failed(err)
+    if err is not exc:
+        raise err from exc
+    raise exc

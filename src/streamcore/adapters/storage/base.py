@@ -4,17 +4,26 @@ vendor errors into this tree:
     StorageError
       ├── ObjectNotFound      the key does not exist
       ├── InvalidKey          the key would escape the store (.., absolute, empty part)
+      ├── UploadIncomplete    a multipart upload is missing parts, or has none
+      ├── NotSupported        the backend cannot do this (e.g. presign on local disk)
       └── StorageUnavailable  the backend cannot be reached or refused the operation
+
+Remote backends never block the event loop and never hold a whole object in memory:
+writes go out in parts of `part_bytes`, reads come in chunks.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import uuid
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import anyio
 import anyio.to_thread
 
 
@@ -34,10 +43,27 @@ class StorageUnavailable(StorageError):
     pass
 
 
+class UploadIncomplete(StorageError):
+    pass
+
+
+class NotSupported(StorageError):
+    pass
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
     size: int
+
+
+@dataclass(frozen=True)
+class PresignedRequest:
+    """An HTTP request a client may send straight to the storage service."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def check_key(key: str) -> str:
@@ -51,6 +77,8 @@ def check_key(key: str) -> str:
 
 class ObjectStorage(Protocol):
     name: str
+    # True when clients can upload and download directly with presigned requests.
+    presigns: bool
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes]) -> int:
         """Store the chunks under key (replacing it); return the size. On error nothing
@@ -90,6 +118,42 @@ class ObjectStorage(Protocol):
         """Raise StorageUnavailable when the backend cannot be used."""
         ...
 
+    async def close(self) -> None: ...
+
+    async def compose(self, key: str, sources: list[str]) -> int:
+        """Store the concatenation of the source objects under key and remove the
+        sources; return the size."""
+        ...
+
+    async def presign_put(
+        self, key: str, *, expires_in: int, content_type: str | None = None
+    ) -> PresignedRequest:
+        """A PUT that stores one whole object under key (NotSupported on local disk)."""
+        ...
+
+    async def presign_get(self, key: str, *, expires_in: int) -> str:
+        """A GET URL for the object, honouring Range (NotSupported on local disk)."""
+        ...
+
+    async def create_multipart(self, key: str, *, content_type: str | None = None) -> str:
+        """Start a multipart upload to key; return its upload id."""
+        ...
+
+    async def presign_part(
+        self, key: str, upload_id: str, part_number: int, *, expires_in: int
+    ) -> PresignedRequest:
+        """A PUT for part part_number (1-based) of a multipart upload."""
+        ...
+
+    async def complete_multipart(self, key: str, upload_id: str, part_count: int) -> int:
+        """Join parts 1..part_count into the object; UploadIncomplete when any is missing.
+        Returns the object's size."""
+        ...
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Drop a multipart upload's parts; unknown uploads are not an error."""
+        ...
+
 
 async def upload_directory(storage: ObjectStorage, directory: Path, prefix: str) -> int:
     """Store every file under directory at prefix/<relative path>; return the file count."""
@@ -101,3 +165,37 @@ async def upload_directory(storage: ObjectStorage, directory: Path, prefix: str)
             f"{prefix.rstrip('/')}/{path.relative_to(directory).as_posix()}", path
         )
     return len(files)
+
+
+async def chain_objects(storage: ObjectStorage, keys: list[str]) -> AsyncIterator[bytes]:
+    for key in keys:
+        async for chunk in storage.iter_range(key):
+            yield chunk
+
+
+async def compose_by_copy(storage: ObjectStorage, key: str, sources: list[str]) -> int:
+    """compose() for backends without a server-side concatenation: stream the sources
+    through this process into key (bounded memory), then remove them."""
+    size = await storage.put_stream(key, chain_objects(storage, sources))
+    for source in sources:
+        await storage.delete(source)
+    return size
+
+
+@asynccontextmanager
+async def download_to_temp(
+    storage: ObjectStorage, key: str, tmp_dir: Path | None
+) -> AsyncIterator[Path]:
+    """local_copy() for remote backends: stream the object into a temporary file that
+    is removed when the block ends."""
+    directory = tmp_dir or Path(tempfile.gettempdir())
+    await anyio.to_thread.run_sync(lambda: directory.mkdir(parents=True, exist_ok=True))
+    path = directory / f"download-{uuid.uuid4().hex}{os.path.splitext(key)[1]}"
+    try:
+        async with await anyio.open_file(path, "wb") as f:
+            async for chunk in storage.iter_range(key):
+                await f.write(chunk)
+        yield path
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))

@@ -1,7 +1,7 @@
 """transcripts
 
 Revision ID: 0004_transcripts
-Revises: 0002_auth
+Revises: 0003_storage
 Create Date: 2026-11-21 11:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_transcripts"
-down_revision: str | None = "0002_auth"
+down_revision: str | None = "0003_storage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AnyUrl, BaseModel, Field
+
+
+class PresignCreate(BaseModel):
+    project_id: str
+    filename: str = Field(max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=127)
+    size: int = Field(gt=0, description="exact size of the file in bytes")
+    session_id: str | None = None
+
+
+class PartRead(BaseModel):
+    part_number: int
+    url: str
+    size: int = Field(description="bytes to send in this part")
+
+
+class PresignRead(BaseModel):
+    """Where to send the file. `single`: one PUT of the whole file to `url` with
+    `headers`. `multipart`: PUT each byte range to its part URL. Then POST `complete_url`."""
+
+    asset_id: str
+    upload_id: str
+    method: Literal["single", "multipart"]
+    url: str | None
+    headers: dict[str, str]
+    parts: list[PartRead]
+    part_size: int | None
+    expires_at: datetime
+    complete_url: str
+
+
+class ObjectReceived(BaseModel):
+    asset_id: str
+    size: int
+
+
+class UrlImportCreate(BaseModel):
+    url: AnyUrl
+    session_id: str | None = None
+    filename: str | None = Field(default=None, max_length=255)
