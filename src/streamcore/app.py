@@ -1,5 +1,6 @@
 """create_app(settings): the ASGI application. The lifespan builds Infra once, migrates
-an empty database, and in embedded mode runs the worker in the same process."""
+an empty database, runs the outbox relay in Kafka mode and, unless told not to, the
+worker in the same process."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from streamcore import __version__
+from streamcore.admin.endpoints import router as admin_router
 from streamcore.config import Settings
 from streamcore.db import migrate
 from streamcore.db.session import is_sqlite
@@ -25,13 +27,12 @@ from streamcore.errors import AppError
 from streamcore.infra import Infra, build_infra
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.logging import configure_logging
-from streamcore.processing.runner import JobRunner
-from streamcore.processing.tasks import HANDLERS
 from streamcore.projects.endpoints import router as projects_router
 from streamcore.sessions.endpoints import router as sessions_router
 from streamcore.stream.endpoints import router as stream_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import router as videos_router
+from streamcore.worker import run_job_services
 
 log = structlog.get_logger(__name__)
 
@@ -77,24 +78,23 @@ def create_app(
         app.state.infra = current
         await ensure_schema(current)
         stop = asyncio.Event()
-        worker_task = None
-        if run_worker:
-            runner = JobRunner(current, HANDLERS)
-            worker_task = asyncio.create_task(runner.run(stop), name="embedded-worker")
+        worker_task = asyncio.create_task(
+            run_job_services(current, stop, consume=run_worker), name="job-services"
+        )
         log.info(
             "app.started",
             database="sqlite" if is_sqlite(settings.database_url) else "postgresql",
             storage=current.storage.name,
+            bus=current.bus.name,
             worker=run_worker,
         )
         try:
             yield
         finally:
             stop.set()
-            if worker_task is not None:
-                worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
             if own:
                 await current.close()
 
@@ -173,4 +173,5 @@ def create_app(
     app.include_router(videos_router)
     app.include_router(stream_router)
     app.include_router(uploads_router)
+    app.include_router(admin_router)
     return app
