@@ -13,6 +13,8 @@ from streamcore.config import Settings
 
 app = typer.Typer(help="streamcore: self-hostable video platform backend.", no_args_is_help=True)
 console = Console(stderr=True)
+admin_app = typer.Typer(help="Operate a running deployment.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 
 @app.command()
@@ -35,7 +37,8 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run a job worker (ingest, transcode)."""
+    """Run a job worker (ingest, transcode): polls the jobs table, or consumes Kafka
+    when STREAMCORE_BUS__BACKEND=kafka."""
     from streamcore.worker import run_worker
 
     asyncio.run(run_worker(Settings()))
@@ -88,3 +91,26 @@ def demo(
 
     code = run_demo(console, file=file, url=url, port=port, keep_serving=keep_serving)
     raise typer.Exit(code)
+
+
+@admin_app.command("replay-dlq")
+def replay_dlq(
+    timeout: Annotated[float, typer.Option(help="Give up reading the DLQ after this long.")] = 60,
+) -> None:
+    """Put dead jobs back in the queue (those on the DLQ topics in Kafka mode)."""
+    from streamcore.admin.service import replay_dlq as replay
+    from streamcore.infra import build_infra
+
+    settings = Settings()
+
+    async def run() -> list[str]:
+        infra = build_infra(settings)
+        try:
+            return await replay(infra, timeout=timeout)
+        finally:
+            await infra.close()
+
+    replayed = asyncio.run(run())
+    for job_id in replayed:
+        console.print(f"replayed job {job_id}")
+    console.print(f"[green]{len(replayed)} job(s) put back in the queue[/green]")

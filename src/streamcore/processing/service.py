@@ -96,6 +96,10 @@ async def retry_job(session: AsyncSession, job_id: str) -> Job:
     return job
 
 
+async def get_job(session: AsyncSession, job_id: str) -> Job | None:
+    return await JobRepository(session).get(job_id)
+
+
 async def dead_jobs(session: AsyncSession, limit: int = 1000) -> list[Job]:
     return list(await JobRepository(session).with_status(JobStatus.dead, limit))
 

@@ -67,6 +67,8 @@ class ConsumerOptions:
 
 # Lag of a consumer group: topic -> partition -> records not yet committed.
 Lag = dict[str, dict[int, int]]
+# topic -> partition -> (committed position, log end offset).
+Offsets = dict[str, dict[int, tuple[int, int]]]
 
 
 def client_id(role: str) -> str:
@@ -208,8 +210,8 @@ class KafkaBus:
                 self._inspectors[group_id] = consumer
             return consumer
 
-    async def lag(self, group_id: str, topics: Sequence[str]) -> Lag:
-        """Records per partition that the group has not committed yet."""
+    async def offsets(self, group_id: str, topics: Sequence[str]) -> Offsets:
+        """Per partition: (the group's committed position, the log end)."""
         consumer = await self._inspector(group_id)
         try:
             async with asyncio.timeout(self._timeout):
@@ -219,18 +221,25 @@ class KafkaBus:
                     for t in topics
                     for p in sorted(consumer.partitions_for_topic(t) or ())
                 ]
+                result: Offsets = {t: {} for t in topics}
                 if not tps:
-                    return {t: {} for t in topics}
+                    return result
                 ends = await consumer.end_offsets(tps)
                 starts = await consumer.beginning_offsets(tps)
-                result: Lag = {t: {} for t in topics}
                 for tp in tps:
                     committed = await consumer.committed(tp)
                     done = starts[tp] if committed is None else committed
-                    result[tp.topic][tp.partition] = max(0, ends[tp] - done)
+                    result[tp.topic][tp.partition] = (done, ends[tp])
                 return result
         except (KafkaError, TimeoutError, OSError) as exc:
-            raise BusUnavailable(f"lag reading failed: {exc!r}") from exc
+            raise BusUnavailable(f"offset reading failed: {exc!r}") from exc
+
+    async def lag(self, group_id: str, topics: Sequence[str]) -> Lag:
+        """Records per partition that the group has not committed yet."""
+        return {
+            topic: {p: max(0, end - done) for p, (done, end) in parts.items()}
+            for topic, parts in (await self.offsets(group_id, topics)).items()
+        }
 
     def consumer(
         self, topics: Sequence[str], group_id: str, options: ConsumerOptions
@@ -263,22 +272,30 @@ class TopicConsumer:
     def __init__(
         self, bootstrap_servers: str, topics: Sequence[str], group_id: str, opts: ConsumerOptions
     ) -> None:
+        self.bootstrap_servers = bootstrap_servers
         self.topics = list(topics)
-        self._consumer = AIOKafkaConsumer(
+        self.group_id = group_id
+        self.opts = opts
+        # A JoinGroup answer waits for the whole rebalance: allow for it.
+        self._request_timeout_ms = max(opts.request_timeout_ms, opts.rebalance_timeout_ms + 5000)
+        self._timeout = self._request_timeout_ms / 1000
+        self._consumer = self._build()
+
+    def _build(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
             *self.topics,
-            bootstrap_servers=bootstrap_servers,
+            bootstrap_servers=self.bootstrap_servers,
             client_id=client_id("consumer"),
-            group_id=group_id,
+            group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            session_timeout_ms=opts.session_timeout_ms,
-            heartbeat_interval_ms=opts.heartbeat_interval_ms,
-            max_poll_interval_ms=opts.max_poll_interval_ms,
-            rebalance_timeout_ms=opts.rebalance_timeout_ms,
-            request_timeout_ms=opts.request_timeout_ms,
+            session_timeout_ms=self.opts.session_timeout_ms,
+            heartbeat_interval_ms=self.opts.heartbeat_interval_ms,
+            max_poll_interval_ms=self.opts.max_poll_interval_ms,
+            rebalance_timeout_ms=self.opts.rebalance_timeout_ms,
+            request_timeout_ms=self._request_timeout_ms,
             metadata_max_age_ms=30_000,
         )
-        self._timeout = opts.request_timeout_ms / 1000
 
     async def start(self) -> None:
         try:
@@ -286,6 +303,8 @@ class TopicConsumer:
         except (KafkaError, TimeoutError, OSError) as exc:
             with contextlib.suppress(Exception):
                 await self._consumer.stop()
+            # An aiokafka consumer starts once: the next try needs a new one.
+            self._consumer = self._build()
             raise BusUnavailable(f"cannot join the consumer group: {exc!r}") from exc
 
     async def poll(self, timeout: float, max_records: int = 1) -> list[Record]:
