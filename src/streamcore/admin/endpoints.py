@@ -47,7 +47,8 @@ async def list_jobs(
     session: SessionDep,
     admin: AdminDep,
     status: JobStatus | None = None,
+    video_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[JobRead]:
-    """Jobs, newest first, optionally of one status (e.g. `dead`)."""
-    return await service.list_jobs(session, status, limit)
+    """Jobs, newest first, optionally of one status (e.g. `dead`) or one video."""
+    return await service.list_jobs(session, status, video_id, limit)

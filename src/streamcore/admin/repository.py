@@ -43,8 +43,10 @@ class StatsRepository:
         )
         return {str(kind): int(count) for kind, count in rows.all()}
 
-    async def jobs(self, status: JobStatus | None, limit: int) -> list[Job]:
-        stmt = select(Job).order_by(Job.updated_at.desc()).limit(limit)
+    async def jobs(self, status: JobStatus | None, asset_id: str | None, limit: int) -> list[Job]:
+        stmt = select(Job).order_by(Job.created_at).limit(limit)
         if status is not None:
             stmt = stmt.where(Job.status == status)
+        if asset_id is not None:
+            stmt = stmt.where(Job.asset_id == asset_id)
         return list((await self.session.execute(stmt)).scalars().all())

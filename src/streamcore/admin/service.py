@@ -90,8 +90,11 @@ async def retry_job(session: AsyncSession, job_id: str) -> JobRead:
     return JobRead.model_validate(await processing.retry_job(session, job_id))
 
 
-async def list_jobs(session: AsyncSession, status: JobStatus | None, limit: int) -> list[JobRead]:
-    return [JobRead.model_validate(j) for j in await StatsRepository(session).jobs(status, limit)]
+async def list_jobs(
+    session: AsyncSession, status: JobStatus | None, asset_id: str | None, limit: int
+) -> list[JobRead]:
+    jobs = await StatsRepository(session).jobs(status, asset_id, limit)
+    return [JobRead.model_validate(j) for j in jobs]
 
 
 async def replay_dlq(infra: Infra, *, timeout: float = 60.0) -> list[str]:

@@ -294,7 +294,8 @@ class TopicConsumer:
             max_poll_interval_ms=self.opts.max_poll_interval_ms,
             rebalance_timeout_ms=self.opts.rebalance_timeout_ms,
             request_timeout_ms=self._request_timeout_ms,
-            metadata_max_age_ms=30_000,
+            # Notice re-created topics soon after a broker lost them.
+            metadata_max_age_ms=5_000,
         )
 
     async def start(self) -> None:
