@@ -63,7 +63,11 @@ async def _lag(
     if not isinstance(infra.bus, KafkaBus):
         due = await repo.due_by_kind(utcnow())
         return [
-            TopicLag(topic=topic, partitions={0: due.get(kind.value, 0)}, total=due.get(kind, 0))
+            TopicLag(
+                topic=topic,
+                partitions={0: due.get(kind.value, 0)},
+                total=due.get(kind.value, 0),
+            )
             for kind, topic in topics.items()
         ], None
     try:

@@ -192,14 +192,16 @@ class KafkaBus:
         async with self._lock:
             consumer = self._inspectors.get(group_id)
             if consumer is None:
-                # A consumer that never subscribes: it reads the group's committed
-                # offsets without joining it.
+                # A consumer that never joins the group: it reads the group's
+                # committed offsets, and fetches only to learn high watermarks.
                 consumer = AIOKafkaConsumer(
                     bootstrap_servers=self.bootstrap_servers,
                     client_id=client_id("inspector"),
                     group_id=group_id,
                     enable_auto_commit=False,
                     request_timeout_ms=self.request_timeout_ms,
+                    fetch_max_wait_ms=20,
+                    max_partition_fetch_bytes=1024,
                 )
                 try:
                     await asyncio.wait_for(consumer.start(), self._timeout)
@@ -224,12 +226,16 @@ class KafkaBus:
                 result: Offsets = {t: {} for t in topics}
                 if not tps:
                     return result
-                ends = await consumer.end_offsets(tps)
+                listed = await consumer.end_offsets(tps)
                 starts = await consumer.beginning_offsets(tps)
+                done = {}
                 for tp in tps:
                     committed = await consumer.committed(tp)
-                    done = starts[tp] if committed is None else committed
-                    result[tp.topic][tp.partition] = (done, ends[tp])
+                    done[tp] = starts[tp] if committed is None else committed
+                fetched = await _fetched_highwater(consumer, done)
+                for tp in tps:
+                    end = max(listed[tp], fetched.get(tp) or 0)
+                    result[tp.topic][tp.partition] = (min(done[tp], end), end)
                 return result
         except (KafkaError, TimeoutError, OSError) as exc:
             raise BusUnavailable(f"offset reading failed: {exc!r}") from exc
@@ -264,6 +270,26 @@ class KafkaBus:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._admin.close(), self._timeout)
         self._producer, self._admin, self._inspectors = None, None, {}
+
+
+async def _fetched_highwater(
+    consumer: AIOKafkaConsumer, positions: Mapping[TopicPartition, int], wait: float = 2.0
+) -> dict[TopicPartition, int | None]:
+    """High watermarks as fetch responses report them. Some Kafka-protocol brokers
+    (Tansu) answer ListOffsets with the last batch's base offset + 1, far short of the
+    log end when the producer batched; a fetch always carries the true high watermark."""
+    consumer.assign(list(positions))
+    for tp, offset in positions.items():
+        consumer.seek(tp, offset)
+    deadline = asyncio.get_running_loop().time() + wait
+    try:
+        while asyncio.get_running_loop().time() < deadline:
+            if all(consumer.highwater(tp) is not None for tp in positions):
+                break
+            await consumer.getmany(timeout_ms=50, max_records=1)
+        return {tp: consumer.highwater(tp) for tp in positions}
+    finally:
+        consumer.pause(*positions)
 
 
 class TopicConsumer:
