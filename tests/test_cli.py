@@ -37,3 +37,10 @@ def test_demo_runs_a_clip_to_playback_with_zero_config(tmp_path: Path) -> None:
     # Zero config: everything lives under ./data.
     assert (tmp_path / "data" / "streamcore.db").is_file()
     assert any((tmp_path / "data" / "objects" / "assets").rglob("master.m3u8"))
+
+
+def test_admin_replay_dlq_on_an_empty_embedded_database(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "migrate").returncode == 0
+    out = run_cli(tmp_path, "admin", "replay-dlq")
+    assert out.returncode == 0, out.stderr
+    assert "0 job(s) put back in the queue" in out.stderr

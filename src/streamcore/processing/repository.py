@@ -208,10 +208,12 @@ class JobRepository:
         rows = await self.session.execute(select(Job.status, func.count()).group_by(Job.status))
         return {str(status): int(count) for status, count in rows.all()}
 
-    async def active_for_asset(self, asset_id: str) -> Sequence[Job]:
+    async def active_for_asset(self, asset_id: str, *, for_update: bool = False) -> Sequence[Job]:
         stmt = select(Job).where(
             Job.asset_id == asset_id, Job.status.in_([JobStatus.queued, JobStatus.running])
         )
+        if for_update:
+            stmt = stmt.order_by(Job.id).with_for_update()
         return (await self.session.execute(stmt)).scalars().all()
 
 

@@ -48,10 +48,12 @@ async def job_counts(session: AsyncSession) -> dict[str, int]:
 async def stop_asset(session: AsyncSession, asset_id: str) -> StopResult:
     """Cancel the asset's queued jobs now; ask the workers running the others to stop
     (signalled after commit). The asset is `cancelled` at once when nothing runs."""
+    # Lock order as everywhere else: job rows, then the asset row.
+    jobs = await JobRepository(session).active_for_asset(asset_id, for_update=True)
     asset = await videos.get_asset(session, asset_id, for_update=True)
     result = StopResult(asset_id, asset.status)
     now = utcnow()
-    for job in await JobRepository(session).active_for_asset(asset_id):
+    for job in jobs:
         if job.status is JobStatus.queued:
             job.status = JobStatus.cancelled
             job.finished_at = now
