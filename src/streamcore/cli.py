@@ -98,7 +98,7 @@ def replay_dlq(
     timeout: Annotated[float, typer.Option(help="Give up reading the DLQ after this long.")] = 60,
 ) -> None:
     """Put dead jobs back in the queue (those on the DLQ topics in Kafka mode)."""
-    from streamcore.admin.service import replay_dlq as replay
+    from streamcore.admin.tasks import replay_dlq as replay
     from streamcore.infra import build_infra
 
     settings = Settings()

@@ -240,10 +240,10 @@ def test_sigkilled_worker_mid_transcode_is_finished_by_the_other(
     assert ingest["status"] == "succeeded"
     # Taken over once: the dead worker's attempt never completed.
     assert (transcode["status"], transcode["attempts"]) == ("succeeded", 2)
-    finished = re.findall(
-        rf"job\.finished.*job_id={transcode['id']}.*outcome=succeeded", deployment.logs()
-    )
-    assert len(finished) == 1
+    # Logged after the outcome commits (and the work directory is removed): wait for it.
+    pattern = rf"job\.finished.*job_id={transcode['id']}.*outcome=succeeded"
+    wait_for(lambda: re.search(pattern, deployment.logs()), 15, "the job.finished line")
+    assert len(re.findall(pattern, deployment.logs())) == 1
     assert_one_set_of_outputs(deployment, video_id)
     # Back to two workers for the tests after this one.
     deployment.start_worker()

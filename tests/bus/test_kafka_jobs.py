@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from streamcore.adapters.signals import RedisSignals
 from streamcore.admin import service as admin
+from streamcore.admin import tasks as admin_tasks
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
 from streamcore.models import AssetStatus, Job, JobKind, JobStatus
@@ -98,11 +99,11 @@ async def test_always_transient_job_goes_dead_to_the_dlq_and_replay_runs_it(
         ]
 
         # Replay from the DLQ: queued again with fresh attempts, republished, run again.
-        assert await admin.replay_dlq(kafka_infra, timeout=20) == [job_id]
+        assert await admin_tasks.replay_dlq(kafka_infra, timeout=20) == [job_id]
         await wait_until(dead, 30, "the replayed job to be dead again")
         assert len(calls) == 6
         # The DLQ record was consumed by the replay: a second replay finds only the new one.
-        assert await admin.replay_dlq(kafka_infra, timeout=20) == [job_id]
+        assert await admin_tasks.replay_dlq(kafka_infra, timeout=20) == [job_id]
         await wait_until(dead, 30, "the second replay to finish")
         assert len(calls) == 9
 

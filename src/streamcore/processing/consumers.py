@@ -224,6 +224,7 @@ class ConsumerPool:
                     self._add()
 
     def _record(self, lag: int) -> None:
+        self.runner.infra.metrics.bus_consumers.set(len(self.consumers))
         self.history.append(
             ScaleSample(round(time.monotonic() - self._started, 1), len(self.consumers), lag)
         )
@@ -236,12 +237,13 @@ class ConsumerPool:
 
     async def scale(self) -> None:
         try:
-            lag = sum(
-                sum(parts.values())
-                for parts in (await self.bus.lag(self.settings.group_id, self.topics)).values()
-            )
+            reading = await self.bus.lag(self.settings.group_id, self.topics)
         except BusUnavailable:
             return
+        lag = sum(sum(parts.values()) for parts in reading.values())
+        metrics = self.runner.infra.metrics
+        for topic, parts in reading.items():
+            metrics.bus_lag.labels(topic).set(sum(parts.values()))
         busy = sum(1 for c in self.consumers if c.busy)
         waiting = max(0, lag - busy)
         previous, self._last_lag = self._last_lag, lag
