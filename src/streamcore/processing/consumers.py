@@ -54,6 +54,7 @@ class JobConsumer:
         self.busy = False
         self.idle_since = time.monotonic()
         self.handled = 0
+        self.started = False
         self._retire = asyncio.Event()
 
     def retire(self) -> None:
@@ -70,6 +71,7 @@ class JobConsumer:
                 await asyncio.sleep(RETRY_SECONDS)
         else:
             return
+        self.started = True
         log.info("consumer.started", consumer=self.name)
         try:
             while not (stop.is_set() or self._retire.is_set()):
@@ -248,7 +250,8 @@ class ConsumerPool:
         waiting = max(0, lag - busy)
         previous, self._last_lag = self._last_lag, lag
         n = len(self.consumers)
-        if waiting > 0 and n < await self._cap():
+        settled = all(c.started for c in self.consumers)
+        if waiting > 0 and settled and n < await self._cap():
             drained = 0 if previous is None else previous - lag
             rate = drained / self.settings.scale_interval_seconds
             if rate <= 0 or waiting / rate > self.settings.target_drain_seconds:

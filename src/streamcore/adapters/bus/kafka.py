@@ -325,9 +325,11 @@ class TopicConsumer:
         )
 
     async def start(self) -> None:
+        # No deadline of our own: a consumer given up on mid-join leaves the group, which
+        # makes every other member rebalance again (a storm with several joining at once).
         try:
-            await asyncio.wait_for(self._consumer.start(), self._timeout)
-        except (KafkaError, TimeoutError, OSError) as exc:
+            await self._consumer.start()
+        except (KafkaError, OSError) as exc:
             with contextlib.suppress(Exception):
                 await self._consumer.stop()
             # An aiokafka consumer starts once: the next try needs a new one.
