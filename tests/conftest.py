@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -11,6 +12,7 @@ import pytest
 
 from streamcore.config import Settings
 from streamcore.infra import Infra, build_infra
+from tests.fixtures.kafka import Broker, start_broker
 from tests.fixtures.media import make_clip
 from tests.fixtures.object_stores import AzureServer, S3Server, azurite, seaweedfs
 from tests.fixtures.services import LiveServer, live_server, postgres_database, server_env
@@ -157,3 +159,18 @@ async def infra(
         yield built
     finally:
         await built.close()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """One Tansu broker per test session (tests isolate by topic prefix and group)."""
+    started = start_broker(tmp_path_factory.mktemp("tansu"))
+    try:
+        yield started
+    finally:
+        started.kill()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return os.environ.get("STREAMCORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

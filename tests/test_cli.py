@@ -50,3 +50,10 @@ def test_admin_create_user_is_idempotent(tmp_path: Path) -> None:
     bad = run_cli(tmp_path, "admin", "create-user", "--email", "x", "--password", "long enough")
     assert bad.returncode == 2
     assert "not an email address" in bad.stderr
+
+
+def test_admin_replay_dlq_on_an_empty_embedded_database(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "migrate").returncode == 0
+    out = run_cli(tmp_path, "admin", "replay-dlq")
+    assert out.returncode == 0, out.stderr
+    assert "0 job(s) put back in the queue" in out.stderr

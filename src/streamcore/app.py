@@ -1,5 +1,6 @@
 """create_app(settings): the ASGI application. The lifespan builds Infra once, migrates
-an empty database, and in embedded mode runs the worker in the same process."""
+an empty database, runs the outbox relay in Kafka mode and, unless told not to, the
+worker in the same process."""
 
 from __future__ import annotations
 
@@ -31,8 +32,6 @@ from streamcore.infra import Infra, build_infra
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.logging import configure_logging
 from streamcore.organizations.endpoints import router as organizations_router
-from streamcore.processing.runner import JobRunner
-from streamcore.processing.tasks import HANDLERS
 from streamcore.projects.endpoints import router as projects_router
 from streamcore.reprocess.endpoints import router as reprocess_router
 from streamcore.sessions.endpoints import router as sessions_router
@@ -41,6 +40,7 @@ from streamcore.stream.endpoints import router as stream_router
 from streamcore.transcripts.endpoints import router as transcripts_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import router as videos_router
+from streamcore.worker import run_job_services
 
 log = structlog.get_logger(__name__)
 
@@ -97,24 +97,23 @@ def create_app(
         await ensure_schema(current)
         await signaling.start(current)
         stop = asyncio.Event()
-        worker_task = None
-        if run_worker:
-            runner = JobRunner(current, HANDLERS)
-            worker_task = asyncio.create_task(runner.run(stop), name="embedded-worker")
+        worker_task = asyncio.create_task(
+            run_job_services(current, stop, consume=run_worker), name="job-services"
+        )
         log.info(
             "app.started",
             database="sqlite" if is_sqlite(settings.database_url) else "postgresql",
             storage=current.storage.name,
+            bus=current.bus.name,
             worker=run_worker,
         )
         try:
             yield
         finally:
             stop.set()
-            if worker_task is not None:
-                worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
             if own:
                 await current.close()
 

@@ -15,6 +15,8 @@ app = typer.Typer(help="streamcore: self-hostable video platform backend.", no_a
 admin_app = typer.Typer(help="Administration: users.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 console = Console(stderr=True)
+admin_app = typer.Typer(help="Operate a running deployment.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 
 @app.command()
@@ -37,7 +39,8 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run a job worker (ingest, transcode)."""
+    """Run a job worker (ingest, transcode): polls the jobs table, or consumes Kafka
+    when STREAMCORE_BUS__BACKEND=kafka."""
     from streamcore.worker import run_worker
 
     asyncio.run(run_worker(Settings()))
@@ -131,3 +134,26 @@ def create_user(
         raise typer.Exit(2) from exc
     verb = "created" if created else "updated"
     console.print(f"[green]user {email} {verb}[/green] (id {user_id})")
+
+
+@admin_app.command("replay-dlq")
+def replay_dlq(
+    timeout: Annotated[float, typer.Option(help="Give up reading the DLQ after this long.")] = 60,
+) -> None:
+    """Put dead jobs back in the queue (those on the DLQ topics in Kafka mode)."""
+    from streamcore.admin.tasks import replay_dlq as replay
+    from streamcore.infra import build_infra
+
+    settings = Settings()
+
+    async def run() -> list[str]:
+        infra = build_infra(settings)
+        try:
+            return await replay(infra, timeout=timeout)
+        finally:
+            await infra.close()
+
+    replayed = asyncio.run(run())
+    for job_id in replayed:
+        console.print(f"replayed job {job_id}")
+    console.print(f"[green]{len(replayed)} job(s) put back in the queue[/green]")

@@ -54,9 +54,58 @@ class StorageSettings(BaseModel):
     azure_create_container: bool = False
 
 
+class TopicSettings(BaseModel):
+    """Kafka topic names; each job topic has a dead-letter twin `<topic><dlq_suffix>`."""
+
+    ingest: str = "media.ingest"
+    transcode: str = "media.transcode"
+    transcribe: str = "media.transcribe"
+    transcribed: str = "media.transcribed"
+    dlq_suffix: str = ".dlq"
+    # Put in front of every name (one broker shared by several deployments or tests).
+    prefix: str = ""
+
+
 class BusSettings(BaseModel):
-    backend: Literal["db"] = "db"
+    # db: the jobs table is the queue (embedded). kafka: an outbox relay publishes the
+    # jobs table to Kafka and `streamcore worker` consumes it in a consumer group.
+    backend: Literal["db", "kafka"] = "db"
     poll_interval_seconds: float = 0.5
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topics: TopicSettings = TopicSettings()
+    partitions: int = Field(default=6, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    group_id: str = "streamcore-workers"
+    session_timeout_ms: int = 30_000
+    heartbeat_interval_ms: int = 3_000
+    # A worker keeps polling (partitions paused) while FFmpeg runs; this is only the
+    # last line of defence against a wedged process.
+    max_poll_interval_ms: int = 3_600_000
+    rebalance_timeout_ms: int = 60_000
+    request_timeout_ms: int = 15_000
+    # The relay publishes due, unpublished jobs at least this often (and at once
+    # after a commit that wrote jobs).
+    relay_interval_seconds: float = 1.0
+    # A queued job whose message was published this long ago and never consumed is
+    # published again (a broker that lost its log); consumers ignore duplicates.
+    republish_after_seconds: float = 300.0
+    # How often topics are checked (and re-created after a broker lost them).
+    topic_check_seconds: float = 10.0
+    # Consumers per worker process: between min and max (never more than partitions),
+    # one added while lag grows, one removed after idle_seconds without a message.
+    min_consumers: int = Field(default=1, ge=1)
+    max_consumers: int = Field(default=4, ge=1)
+    scale_interval_seconds: float = 5.0
+    # Scale up when the waiting messages would take longer than this to drain.
+    target_drain_seconds: float = 60.0
+    idle_seconds: float = 30.0
+
+
+class RedisSettings(BaseModel):
+    # Empty: embedded mode: job cancellation signals, realtime fan-out, signaling
+    # presence and rate limits stay inside the process.
+    url: str = ""
+    channel_prefix: str = "streamcore"
 
 
 class WorkerSettings(BaseModel):
@@ -65,6 +114,9 @@ class WorkerSettings(BaseModel):
     # A job whose worker stopped heartbeating for this long is given back to the queue.
     lease_seconds: float = 60.0
     heartbeat_seconds: float = 5.0
+    # Retry delay after transient failure n: uniform in [c/2, c], c = base * 2**(n-1) <= max.
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_max_seconds: float = Field(default=300.0, gt=0)
 
 
 class MediaSettings(BaseModel):
@@ -111,11 +163,6 @@ class UploadSettings(BaseModel):
     # Comma-separated CIDRs that URL import may reach although they are private or
     # loopback. Meant for tests (e.g. 127.0.0.2/32); leave empty in production.
     url_import_allow_private_networks: str = ""
-
-
-class RedisSettings(BaseModel):
-    # Empty: embedded mode (in-process fan-out, presence and rate limits).
-    url: str = ""
 
 
 class SignalingSettings(BaseModel):
@@ -196,12 +243,12 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
     bus: BusSettings = BusSettings()
+    redis: RedisSettings = RedisSettings()
     worker: WorkerSettings = WorkerSettings()
     media: MediaSettings = MediaSettings()
     stream: StreamSettings = StreamSettings()
     upload: UploadSettings = UploadSettings()
     auth: AuthSettings = AuthSettings()
-    redis: RedisSettings = RedisSettings()
     signaling: SignalingSettings = SignalingSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
 

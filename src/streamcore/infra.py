@@ -10,10 +10,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from streamcore.adapters.bus.db import DatabaseBus
+from streamcore.adapters.bus.kafka import KafkaBus
 from streamcore.adapters.ffmpeg import FFmpegRunner
 from streamcore.adapters.presence import MemoryPresence, Presence, RedisPresence
 from streamcore.adapters.ratelimit import RateLimiter, build_rate_limiter
 from streamcore.adapters.realtime import LocalRealtime, Realtime, RedisRealtime
+from streamcore.adapters.signals import LocalSignals, RedisSignals, Signals
 from streamcore.adapters.storage.azure import AzureBlobStorage, AzureConfig
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
@@ -37,7 +39,7 @@ class Infra:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     storage: ObjectStorage
-    bus: DatabaseBus
+    bus: DatabaseBus | KafkaBus
     media: FFmpegRunner
     tokens: TokenCodec
     access_tokens: AccessTokenCodec
@@ -45,12 +47,14 @@ class Infra:
     ratelimiter: RateLimiter
     realtime: Realtime = field(default_factory=LocalRealtime)
     presence: Presence = field(default_factory=MemoryPresence)
+    signals: Signals = field(default_factory=LocalSignals)
     metrics: Metrics = field(default_factory=Metrics)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends cleanly, then the jobs it
-        enqueued are published (the outbox rule: never publish what did not commit)."""
+        enqueued are handed to the bus (the outbox rule: never publish what did not
+        commit). The jobs table keeps them until published, so a crash here loses nothing."""
         async with self.sessionmaker() as session:
             try:
                 yield session
@@ -61,7 +65,7 @@ class Infra:
             job_ids: list[str] = session.info.pop(PENDING_JOBS, [])
             callbacks: dict[str, AfterCommit] = session.info.pop(AFTER_COMMIT, {})
         if job_ids:
-            await self.bus.publish(job_ids)
+            await self.bus.notify(job_ids)
         for callback in callbacks.values():
             try:
                 await callback(self)
@@ -71,6 +75,7 @@ class Infra:
     async def close(self) -> None:
         await self.bus.close()
         await self.ratelimiter.close()
+        await self.signals.close()
         await self.realtime.close()
         await self.presence.close()
         await self.storage.close()
@@ -123,7 +128,7 @@ def build_infra(settings: Settings) -> Infra:
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
         storage=build_storage(settings),
-        bus=DatabaseBus(),
+        bus=build_bus(settings),
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
         tokens=TokenCodec.from_secret(settings.resolved_secret()),
         access_tokens=AccessTokenCodec.from_secret(
@@ -137,4 +142,18 @@ def build_infra(settings: Settings) -> Infra:
         ratelimiter=build_rate_limiter(settings.redis.url),
         realtime=RedisRealtime(redis_url) if redis_url else LocalRealtime(),
         presence=RedisPresence(redis_url) if redis_url else MemoryPresence(),
+        signals=build_signals(settings),
     )
+
+
+def build_bus(settings: Settings) -> DatabaseBus | KafkaBus:
+    bus = settings.bus
+    if bus.backend == "kafka":
+        return KafkaBus(bus.bootstrap_servers, request_timeout_ms=bus.request_timeout_ms)
+    return DatabaseBus()
+
+
+def build_signals(settings: Settings) -> Signals:
+    if settings.redis.url:
+        return RedisSignals(settings.redis.url, settings.redis.channel_prefix)
+    return LocalSignals()

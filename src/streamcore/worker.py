@@ -1,16 +1,30 @@
-"""Worker entrypoint: the same Infra as the API, running the job handlers."""
+"""Worker entrypoint: the same Infra as the API, running the job handlers.
+
+Embedded bus: the JobRunner polls the jobs table. Kafka bus: a consumer pool feeds the
+runner by job id, a maintenance loop gives jobs of dead workers back, and the outbox
+relay (which API processes run too) publishes what was committed. Every worker keeps a
+heartbeat row in `workers` so any process can show them all.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
+import socket
+from collections.abc import Coroutine
+from typing import Any
 
 import structlog
 
-from streamcore.app import ensure_schema
+from streamcore.adapters.bus.kafka import KafkaBus
 from streamcore.config import Settings
-from streamcore.infra import build_infra
+from streamcore.infra import Infra, build_infra
 from streamcore.observability.logging import configure_logging
+from streamcore.processing import service as processing
+from streamcore.processing.consumers import ConsumerPool
+from streamcore.processing.relay import OutboxRelay, Topics
 from streamcore.processing.runner import JobRunner
 from streamcore.processing.tasks import HANDLERS
 
@@ -18,6 +32,8 @@ log = structlog.get_logger(__name__)
 
 
 async def run_worker(settings: Settings) -> None:
+    from streamcore.app import ensure_schema
+
     configure_logging(settings.log_level, json=settings.log_json)
     infra = build_infra(settings)
     stop = asyncio.Event()
@@ -26,11 +42,88 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await ensure_schema(infra)
-        runner = JobRunner(infra, HANDLERS)
-        task = asyncio.create_task(runner.run(stop))
+        task = asyncio.create_task(run_job_services(infra, stop, consume=True))
         await stop.wait()
         log.info("worker.stopping")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     finally:
         await infra.close()
+
+
+async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) -> None:
+    """The relay (Kafka mode) and, when consume, the worker itself; until cancelled."""
+    jobs: list[Coroutine[Any, Any, None]] = []
+    bus = infra.bus
+    if isinstance(bus, KafkaBus):
+        jobs.append(OutboxRelay(infra, bus).run(stop))
+    if consume:
+        runner = JobRunner(infra, HANDLERS)
+        pool = None
+        if isinstance(bus, KafkaBus):
+            pool = ConsumerPool(
+                runner,
+                bus,
+                infra.settings.bus,
+                Topics.from_settings(infra.settings),
+                others=lambda: _other_consumers(infra, runner.worker_id),
+            )
+            jobs += [pool.run(stop), _maintenance(runner, stop)]
+        else:
+            jobs.append(runner.run(stop))
+        jobs.append(_heartbeat(infra, runner, pool, stop))
+    tasks = [asyncio.create_task(job) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _maintenance(runner: JobRunner, stop: asyncio.Event) -> None:
+    """Jobs whose worker stopped heartbeating go back to the queue (and the relay)."""
+    interval = runner.settings.lease_seconds / 4
+    while not stop.is_set():
+        try:
+            await runner.reclaim_stale()
+        except Exception:
+            log.warning("worker.reclaim_failed", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
+def _alive_window(infra: Infra) -> float:
+    return max(3 * infra.settings.worker.heartbeat_seconds, 10.0)
+
+
+async def _other_consumers(infra: Infra, worker_id: str) -> int:
+    async with infra.transaction() as session:
+        nodes = await processing.live_workers(session, _alive_window(infra))
+    return sum(n.consumers for n in nodes if n.id != worker_id)
+
+
+async def _heartbeat(
+    infra: Infra, runner: JobRunner, pool: ConsumerPool | None, stop: asyncio.Event
+) -> None:
+    identity = {"host": socket.gethostname()[:255], "pid": os.getpid(), "bus": infra.bus.name}
+    try:
+        while not stop.is_set():
+            try:
+                async with infra.transaction() as session:
+                    await processing.report_worker(
+                        session,
+                        runner.worker_id,
+                        **identity,
+                        consumers=len(pool.consumers) if pool else runner.settings.concurrency,
+                        running_jobs=len(runner.running),
+                        partitions=pool.assignment() if pool else {},
+                    )
+            except Exception:
+                log.warning("worker.heartbeat_failed", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), infra.settings.worker.heartbeat_seconds)
+    finally:
+        with contextlib.suppress(Exception):
+            async with infra.transaction() as session:
+                await processing.remove_worker(session, runner.worker_id)

@@ -23,8 +23,17 @@ from streamcore.auth.principal import Principal, PrincipalKind, Scope
 from streamcore.auth.tokens import AccessTokenCodec
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
-from streamcore.models import ApiKey, AssetSource, AssetStatus, MemberRole, User
+from streamcore.models import (
+    ApiKey,
+    AssetSource,
+    AssetStatus,
+    JobKind,
+    JobStatus,
+    MemberRole,
+    User,
+)
 from streamcore.organizations import service as organizations
+from streamcore.processing import service as processing
 from streamcore.projects import service as projects
 from streamcore.sessions import recordings
 from streamcore.sessions import service as sessions
@@ -241,6 +250,29 @@ async def build_presign_complete(world: World) -> dict[str, Any]:
     return {"url": f"/uploads/{out.asset_id}/complete"}
 
 
+async def _video_with_job(world: World, job_status: JobStatus) -> tuple[str, str]:
+    async with world.infra.transaction() as s:
+        asset = await videos.create_asset(
+            s,
+            project_id=world.ids["project"],
+            source=AssetSource.upload,
+            status=AssetStatus.uploaded,
+        )
+        job = await processing.enqueue(s, asset.id, JobKind.ingest, max_attempts=3)
+        job.status = job_status
+    return asset.id, job.id
+
+
+async def build_admin_stop(world: World) -> dict[str, Any]:
+    video_id, _ = await _video_with_job(world, JobStatus.queued)
+    return {"url": f"/admin/video/{video_id}/stop"}
+
+
+async def build_admin_retry(world: World) -> dict[str, Any]:
+    _, job_id = await _video_with_job(world, JobStatus.dead)
+    return {"url": f"/admin/jobs/{job_id}/retry"}
+
+
 def body(payload: dict[str, Any]) -> Build:
     async def build(world: World) -> dict[str, Any]:
         return {"json": {k: fmt(v, world) if isinstance(v, str) else v for k, v in payload.items()}}
@@ -404,6 +436,19 @@ ROUTES = [
         "/uploads/tus/{upload_id}",
         expect(404, 204, 204, 204, (403, 204, 403, 204, 404)),
         build=build_tus_delete,
+    ),
+    Route("GET", "/admin/jobs", expect(403, 403, 403, 200, 403)),
+    Route(
+        "POST",
+        "/admin/video/{video_id}/stop",
+        expect(403, 403, 403, 200, 403),
+        build=build_admin_stop,
+    ),
+    Route(
+        "POST",
+        "/admin/jobs/{job_id}/retry",
+        expect(403, 403, 403, 200, 403),
+        build=build_admin_retry,
     ),
     Route("GET", "/admin/stats", expect(403, 403, 403, 200, 403)),
 ]

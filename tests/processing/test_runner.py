@@ -112,7 +112,7 @@ async def test_stale_lease_is_reclaimed_and_old_worker_is_fenced(infra: Infra) -
             update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(hours=1))
         )
     alive = JobRunner(infra, {JobKind.ingest: handler}, worker_id="alive-worker")
-    await alive._reclaim_stale()
+    await alive.reclaim_stale()
     assert await alive.run_until_idle() == 1
     job2, _, _ = await load(infra, job_id)
     assert (job2.status, job2.attempts, job2.worker_id) == (JobStatus.succeeded, 2, "alive-worker")

@@ -3,7 +3,7 @@
 from streamcore.models.api_key import ApiKey
 from streamcore.models.asset import Asset, AssetSource, AssetStatus, TranscriptStatus
 from streamcore.models.event import OutboxEvent
-from streamcore.models.job import Job, JobKind, JobStatus
+from streamcore.models.job import FINAL_JOB_STATUSES, Job, JobKind, JobStatus
 from streamcore.models.logs import StreamLog, UploadLog
 from streamcore.models.organization import MemberRole, Membership, Organization
 from streamcore.models.project import Project
@@ -11,8 +11,10 @@ from streamcore.models.refresh_token import RefreshToken
 from streamcore.models.session import RecordingSession
 from streamcore.models.upload import Upload, UploadMethod, UploadState
 from streamcore.models.user import User
+from streamcore.models.worker import WorkerNode
 
 __all__ = [
+    "FINAL_JOB_STATUSES",
     "ApiKey",
     "Asset",
     "AssetSource",
@@ -34,4 +36,5 @@ __all__ = [
     "UploadMethod",
     "UploadState",
     "User",
+    "WorkerNode",
 ]

@@ -33,7 +33,10 @@ class Job(IdMixin, TimestampMixin, Base):
     """The source of truth for work; a bus message only carries this row's id."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_claim", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "next_attempt_at"),
+        Index("ix_jobs_outbox", "published_at", "status"),
+    )
 
     asset_id: Mapped[str] = mapped_column(
         ForeignKey("assets.id", ondelete="CASCADE"), index=True, nullable=False
@@ -53,5 +56,10 @@ class Job(IdMixin, TimestampMixin, Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Class of the last error (failure statistics without parsing last_error).
+    error_class: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Outbox (Kafka mode): when the relay last put this job's message on the bus; NULL
+    # means a message is owed (a new or re-queued job, or a dead one's DLQ record).
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

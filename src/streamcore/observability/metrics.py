@@ -53,6 +53,15 @@ class Metrics:
             buckets=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
             registry=r,
         )
+        self.bus_lag = Gauge(
+            "streamcore_bus_lag_messages",
+            "Messages of a job topic the worker group has not committed yet.",
+            ["topic"],
+            registry=r,
+        )
+        self.bus_consumers = Gauge(
+            "streamcore_bus_consumers", "Kafka consumers this worker runs.", registry=r
+        )
         self.upload_bytes = Counter(
             "streamcore_upload_bytes_total", "Bytes received by uploads.", ["method"], registry=r
         )

@@ -2,7 +2,13 @@
 
 The outcome of an attempt (job row + asset row + any next job) is written in one
 transaction, fenced by (worker_id, attempt) so a worker that lost its lease can never
-overwrite the work of the one that took the job over.
+overwrite the work of the one that took the job over. A stop request fences the same
+way: once `cancel_requested` is set, the handler can no longer commit, and a cancel
+signal for a job this runner holds sets its `ctx.cancel` at once.
+
+Jobs come from the jobs table (`run`, embedded mode) or by id from bus messages
+(`claim` + `execute`, Kafka mode): the row decides, so a message for a job that is
+finished, cancelled, not yet due or running elsewhere does nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ log = structlog.get_logger(__name__)
 PROGRESS_MIN_INTERVAL = 1.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 300.0
+# Folders of an asset that a transcode writes; a cancel removes them all.
+OUTPUT_FOLDERS = ("hls", "derivatives", "thumbnails")
 
 
 class LostLease(Exception):
@@ -67,11 +75,11 @@ class JobContext:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A transaction that only commits while this worker still owns the job."""
         async with self.infra.transaction() as session:
-            if (
-                await JobRepository(session).owned(self.job_id, self.worker_id, self.attempt)
-                is None
-            ):
+            job = await JobRepository(session).owned(self.job_id, self.worker_id, self.attempt)
+            if job is None:
                 raise LostLease(self.job_id)
+            if job.cancel_requested:
+                raise JobCancelled(self.job_id)
             yield session
 
     @asynccontextmanager
@@ -82,6 +90,8 @@ class JobContext:
             job = await JobRepository(session).owned(self.job_id, self.worker_id, self.attempt)
             if job is None:
                 raise LostLease(self.job_id)
+            if job.cancel_requested:
+                raise JobCancelled(self.job_id)
             yield session
             job.status = JobStatus.succeeded
             job.progress = 1.0
@@ -114,9 +124,11 @@ class JobContext:
 Handler = Callable[[JobContext], Awaitable[None]]
 
 
-def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with full jitter."""
-    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+def backoff_seconds(
+    attempt: int, base: float = BACKOFF_BASE_SECONDS, maximum: float = BACKOFF_MAX_SECONDS
+) -> float:
+    """Exponential backoff with jitter: uniform in the upper half of base * 2**(n-1)."""
+    ceiling = min(maximum, base * 2 ** (attempt - 1))
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -133,9 +145,28 @@ class JobRunner:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.settings = infra.settings.worker
         self._last_reclaim = 0.0
+        self.running: dict[str, JobContext] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def listen_for_cancel(self) -> None:
+        """Map cancel signals for jobs this runner holds to their ctx.cancel."""
+        if self._unsubscribe is None:
+            self._unsubscribe = self.infra.signals.on_cancel(self._on_cancel)
+
+    def _on_cancel(self, job_id: str) -> None:
+        ctx = self.running.get(job_id)
+        if ctx is not None:
+            log.info("job.cancel_signal", job_id=job_id)
+            ctx.cancel.set()
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker.started", worker_id=self.worker_id, concurrency=self.settings.concurrency)
+        self.listen_for_cancel()
         loops = [
             asyncio.create_task(self._loop(stop), name=f"job-loop-{i}")
             for i in range(self.settings.concurrency)
@@ -146,12 +177,13 @@ class JobRunner:
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
+            self.close()
             log.info("worker.stopped", worker_id=self.worker_id)
 
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self._reclaim_stale()
+                await self.reclaim_stale()
                 job = await self._claim()
             except Exception:
                 log.exception("worker.claim_failed")
@@ -178,26 +210,40 @@ class JobRunner:
         async with self.infra.transaction() as session:
             return await JobRepository(session).claim_next(self.worker_id, list(self.handlers))
 
-    async def _reclaim_stale(self) -> None:
-        """Give jobs of dead workers back to the queue (or bury them when out of tries)."""
+    async def claim(self, job_id: str) -> Job | None:
+        """Take the job a bus message names, if it is queued and due."""
+        async with self.infra.transaction() as session:
+            return await JobRepository(session).claim(job_id, self.worker_id)
+
+    async def reclaim_stale(self) -> None:
+        """Give jobs of dead workers back to the queue (or bury them when out of tries;
+        or finish their cancel when a stop was asked)."""
         now = time.monotonic()
         if now - self._last_reclaim < self.settings.lease_seconds / 4:
             return
         self._last_reclaim = now
+        cancelled: list[str] = []
         async with self.infra.transaction() as session:
             for job in await JobRepository(session).stale_running(self.settings.lease_seconds):
                 log.warning("job.lease_expired", job_id=job.id, worker_id=job.worker_id)
-                if job.attempts >= job.max_attempts:
+                if job.cancel_requested:
+                    if await self._cancel_row(session, job):
+                        cancelled.append(job.asset_id)
+                elif job.attempts >= job.max_attempts:
                     await self._bury(session, job, "WorkerLost", "the worker running it stopped")
                 else:
-                    job.status = JobStatus.queued
-                    job.worker_id = None
-                    job.next_attempt_at = utcnow()
+                    JobRepository.requeue(job, utcnow())
+        for asset_id in cancelled:
+            await self._delete_outputs(asset_id)
 
     async def _bury(self, session: AsyncSession, job: Job, error_class: str, msg: str) -> None:
+        """Out of tries: `dead`, and (Kafka mode) the relay owes it a DLQ record."""
         job.status = JobStatus.dead
-        job.last_error = f"{error_class}: {msg}"
+        job.last_error = f"{error_class}: {msg}"[:4000]
+        job.error_class = error_class[:64]
+        job.worker_id = None
         job.finished_at = utcnow()
+        job.published_at = None
         await _fail_asset(session, job, error_class, msg)
 
     async def execute(self, job: Job) -> None:
@@ -219,11 +265,20 @@ class JobRunner:
         ):
             log.info("job.started")
             metrics.jobs_running.labels(job.kind.value).inc()
+            self.listen_for_cancel()
+            self.running[job.id] = ctx
             heartbeat = asyncio.create_task(self._heartbeat(ctx))
             outcome, error_class = "succeeded", ""
             try:
+                if job.cancel_requested:
+                    raise JobCancelled(job.id)
                 work_dir.mkdir(parents=True, exist_ok=True)
                 await handler(ctx)
+            except asyncio.CancelledError:
+                # The worker is stopping: give the job back at once, not after the lease.
+                outcome, error_class = "released", ""
+                await asyncio.shield(self._release(ctx))
+                raise
             except LostLease:
                 outcome, error_class = "lost", "LostLease"
                 log.warning("job.lost_lease")
@@ -245,6 +300,7 @@ class JobRunner:
                 log.exception("job.crashed")
                 await self._record_failure(ctx, error_class, str(exc), permanent=False)
             finally:
+                self.running.pop(job.id, None)
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
@@ -262,7 +318,8 @@ class JobRunner:
                     owned = await JobRepository(session).heartbeat(
                         ctx.job_id, ctx.worker_id, ctx.attempt
                     )
-                if not owned:
+                if owned is None or owned:
+                    # Lost the job, or a stop was asked (the signal may have been missed).
                     ctx.cancel.set()
                     return
             except Exception:
@@ -271,18 +328,25 @@ class JobRunner:
     async def _record_failure(
         self, ctx: JobContext, error_class: str, message: str, *, permanent: bool
     ) -> None:
+        cancelled = False
         try:
             async with self.infra.transaction() as session:
                 job = await JobRepository(session).owned(ctx.job_id, ctx.worker_id, ctx.attempt)
                 if job is None:
                     return
+                if job.cancel_requested:
+                    # Stopped while failing: a stop wins over a retry.
+                    cancelled = await self._cancel_row(session, job)
+                    return
                 job.last_error = f"{error_class}: {message}"[:4000]
+                job.error_class = error_class[:64]
                 job.worker_id = None
                 if not permanent and job.attempts < job.max_attempts:
-                    job.status = JobStatus.queued
-                    job.next_attempt_at = utcnow() + timedelta(
-                        seconds=backoff_seconds(job.attempts)
-                    )
+                    delay = backoff_seconds(
+                        job.attempts, self.settings.backoff_base_seconds,
+                        self.settings.backoff_max_seconds,
+                    )  # fmt: skip
+                    JobRepository.requeue(job, utcnow() + timedelta(seconds=delay))
                     return
                 if permanent:
                     job.status = JobStatus.failed
@@ -292,23 +356,52 @@ class JobRunner:
                     await self._bury(session, job, error_class, message)
         except Exception:
             log.exception("job.record_failure_failed")
+        if cancelled:
+            await self._delete_outputs(ctx.asset_id)
+
+    async def _release(self, ctx: JobContext) -> None:
+        """Back to the queue without spending an attempt (a graceful worker stop)."""
+        try:
+            async with self.infra.transaction() as session:
+                job = await JobRepository(session).owned(ctx.job_id, ctx.worker_id, ctx.attempt)
+                if job is not None:
+                    JobRepository.requeue(job, utcnow())
+                    job.attempts = max(0, job.attempts - 1)
+            log.info("job.released")
+        except Exception:
+            log.warning("job.release_failed", exc_info=True)
 
     async def _record_cancel(self, ctx: JobContext) -> None:
         async with self.infra.transaction() as session:
             job = await JobRepository(session).owned(ctx.job_id, ctx.worker_id, ctx.attempt)
             if job is None:
                 return
-            job.status = JobStatus.cancelled
-            job.finished_at = utcnow()
-            if job.kind is JobKind.transcribe:
-                # The video stays as it is; only its transcription stopped.
-                await transcripts.record_failure(
-                    session, job.asset_id, "Cancelled", "the transcription was stopped"
-                )
-                return
-            asset = await videos.get_asset(session, job.asset_id, for_update=True)
-            videos.mark_cancelled(asset)
-        await self.infra.storage.delete_prefix(videos.hls_prefix(ctx.asset_id))
+            delete = await self._cancel_row(session, job)
+        if delete:
+            await self._delete_outputs(ctx.asset_id)
+        log.info("job.cancelled")
+
+    @staticmethod
+    async def _cancel_row(session: AsyncSession, job: Job) -> bool:
+        """Mark a job cancelled and what it was working on with it; True when the
+        video's outputs are to be deleted (a stopped transcription keeps the video)."""
+        job.status = JobStatus.cancelled
+        job.worker_id = None
+        job.finished_at = utcnow()
+        if job.kind is JobKind.transcribe:
+            await transcripts.record_failure(
+                session, job.asset_id, "Cancelled", "the transcription was stopped"
+            )
+            return False
+        asset = await videos.get_asset(session, job.asset_id, for_update=True)
+        videos.mark_cancelled(asset)
+        return True
+
+    async def _delete_outputs(self, asset_id: str) -> None:
+        """Partial outputs of a stopped run: renditions, derivatives, thumbnails."""
+        prefix = videos.asset_prefix(asset_id)
+        for folder in OUTPUT_FOLDERS:
+            await self.infra.storage.delete_prefix(f"{prefix}/{folder}")
 
 
 async def _fail_asset(session: AsyncSession, job: Job, error_class: str, message: str) -> None:

@@ -1,12 +1,40 @@
-"""Enqueueing work. Jobs are rows written in the caller's transaction; Infra publishes
-them after commit."""
+"""Enqueueing, stopping and replaying work. Jobs are rows written in the caller's
+transaction; Infra hands them to the bus after commit."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.models import Job, JobKind
-from streamcore.processing.repository import JobRepository
+from streamcore.config import Settings
+from streamcore.db.base import utcnow
+from streamcore.db.session import AFTER_COMMIT, PENDING_JOBS
+from streamcore.errors import Conflict, NotFound
+from streamcore.models import AssetStatus, Job, JobKind, JobStatus, WorkerNode
+from streamcore.processing.relay import Topics
+from streamcore.processing.repository import JobRepository, WorkerRepository
+from streamcore.videos import service as videos
+
+if TYPE_CHECKING:
+    from streamcore.infra import Infra
+
+# What a replayed job puts its asset back to.
+REPLAY_STATUS = {JobKind.ingest: AssetStatus.uploaded, JobKind.transcode: AssetStatus.transcoding}
+RETRYABLE = frozenset({JobStatus.dead, JobStatus.failed, JobStatus.cancelled})
+
+
+@dataclass
+class StopResult:
+    asset_id: str
+    status: AssetStatus
+    # Queued jobs cancelled on the spot.
+    cancelled: list[str] = field(default_factory=list)
+    # Running jobs told to stop; their workers finish the cancel.
+    stopping: list[str] = field(default_factory=list)
 
 
 async def enqueue(session: AsyncSession, asset_id: str, kind: JobKind, *, max_attempts: int) -> Job:
@@ -15,3 +43,86 @@ async def enqueue(session: AsyncSession, asset_id: str, kind: JobKind, *, max_at
 
 async def job_counts(session: AsyncSession) -> dict[str, int]:
     return await JobRepository(session).count_by_status()
+
+
+async def stop_asset(session: AsyncSession, asset_id: str) -> StopResult:
+    """Cancel the asset's queued jobs now; ask the workers running the others to stop
+    (signalled after commit). The asset is `cancelled` at once when nothing runs."""
+    # Lock order as everywhere else: job rows, then the asset row.
+    jobs = await JobRepository(session).active_for_asset(asset_id, for_update=True)
+    asset = await videos.get_asset(session, asset_id, for_update=True)
+    result = StopResult(asset_id, asset.status)
+    now = utcnow()
+    for job in jobs:
+        if job.status is JobStatus.queued:
+            job.status = JobStatus.cancelled
+            job.finished_at = now
+            result.cancelled.append(job.id)
+        else:
+            job.cancel_requested = True
+            result.stopping.append(job.id)
+    if not result.stopping:
+        if asset.status not in videos.WORKING_STATES and not result.cancelled:
+            raise Conflict(f"the video is not being processed (status {asset.status})")
+        videos.mark_cancelled(asset)
+    await session.flush()
+    result.status = asset.status
+    for job_id in result.stopping:
+        session.info.setdefault(AFTER_COMMIT, {})[f"cancel:{job_id}"] = _cancel_signal(job_id)
+    return result
+
+
+def _cancel_signal(job_id: str) -> Callable[[Infra], Awaitable[None]]:
+    async def send(infra: Infra) -> None:
+        await infra.signals.cancel(job_id)
+
+    return send
+
+
+async def retry_job(session: AsyncSession, job_id: str) -> Job:
+    """Put a dead, failed or cancelled job back in the queue with fresh attempts."""
+    repo = JobRepository(session)
+    job = await repo.get(job_id, for_update=True)
+    if job is None:
+        raise NotFound("job not found")
+    if job.status not in RETRYABLE:
+        raise Conflict(f"only dead, failed or cancelled jobs can be retried (not {job.status})")
+    if any(other.id != job.id for other in await repo.active_for_asset(job.asset_id)):
+        raise Conflict("the video has another job queued or running")
+    if job.kind in REPLAY_STATUS:
+        asset = await videos.get_asset(session, job.asset_id, for_update=True)
+        videos.mark_working(asset, REPLAY_STATUS[job.kind])
+    repo.reset(job)
+    await session.flush()
+    session.info.setdefault(PENDING_JOBS, []).append(job.id)
+    return job
+
+
+async def get_job(session: AsyncSession, job_id: str) -> Job | None:
+    return await JobRepository(session).get(job_id)
+
+
+async def dead_jobs(session: AsyncSession, limit: int = 1000) -> list[Job]:
+    return list(await JobRepository(session).with_status(JobStatus.dead, limit))
+
+
+async def report_worker(session: AsyncSession, worker_id: str, **values: Any) -> None:
+    """Upsert this worker's heartbeat row; forget workers silent for a day."""
+    repo = WorkerRepository(session)
+    await repo.upsert(worker_id, **values)
+    await repo.prune(utcnow() - timedelta(days=1))
+
+
+async def remove_worker(session: AsyncSession, worker_id: str) -> None:
+    await WorkerRepository(session).remove(worker_id)
+
+
+async def live_workers(session: AsyncSession, max_age_seconds: float) -> list[WorkerNode]:
+    since = utcnow() - timedelta(seconds=max_age_seconds)
+    return list(await WorkerRepository(session).alive(since))
+
+
+def job_topics(settings: Settings) -> dict[JobKind, str]:
+    """The topic each job kind travels on (Kafka mode; names for the stats otherwise)."""
+    topics = Topics.from_settings(settings)
+    return {kind: topics.for_kind(kind) for kind in JobKind}

@@ -1,5 +1,5 @@
-"""The embedded bus: jobs live in the jobs table; publishing only wakes the in-process
-worker (which would otherwise find them on its next poll)."""
+"""The embedded bus: jobs live in the jobs table; a commit that wrote jobs only wakes the
+in-process worker (which would otherwise find them on its next poll)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ class DatabaseBus:
     def __init__(self) -> None:
         self._wake = asyncio.Event()
 
-    async def publish(self, job_ids: Sequence[str]) -> None:
+    async def notify(self, job_ids: Sequence[str]) -> None:
+        """Jobs were committed: wake the worker."""
         if job_ids:
             self._wake.set()
 
