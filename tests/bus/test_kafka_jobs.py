@@ -15,10 +15,11 @@ from streamcore.admin import service as admin
 from streamcore.admin import tasks as admin_tasks
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
-from streamcore.models import AssetStatus, Job, JobKind, JobStatus
+from streamcore.models import AssetStatus, Job, JobKind, JobStatus, OutboxEvent
 from streamcore.processing.errors import TransientError
 from streamcore.processing.relay import OutboxRelay
 from streamcore.processing.runner import JobCancelled, JobContext
+from streamcore.transcripts import service as transcripts
 from streamcore.videos import service as videos
 from tests.bus.helpers import (
     kafka_services,
@@ -170,3 +171,23 @@ async def test_cancel_signal_over_redis_stops_the_running_job(kafka_infra: Infra
         await sender.close()
     async with kafka_infra.transaction() as s:
         assert (await videos.get_asset(s, asset_id)).status is AssetStatus.cancelled
+
+
+async def test_media_transcribed_events_reach_their_topic(kafka_infra: Infra) -> None:
+    [(asset_id, _)] = await make_jobs(kafka_infra)
+    async with kafka_infra.transaction() as s:
+        asset = await videos.get_asset(s, asset_id)
+        event = await transcripts.emit_transcribed(s, asset, {"language": "en", "words": 12})
+    relay = OutboxRelay(kafka_infra, kafka_infra.bus)  # type: ignore[arg-type]
+    await relay.ensure_topics()
+    await relay.publish_due()
+    assert await relay.publish_events() == 0  # stamped: published once
+    records = await read_topic(kafka_infra.settings.bus.bootstrap_servers, relay.topics.transcribed)
+    assert records == [
+        (asset_id, {"asset_id": asset_id, "project_id": asset.project_id, "language": "en",
+                    "words": 12})
+    ]  # fmt: skip
+    async with kafka_infra.transaction() as s:
+        stored = await s.get(OutboxEvent, event.id)
+        assert stored is not None
+        assert stored.published_at is not None

@@ -23,7 +23,7 @@ from streamcore.config import Settings
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
 from streamcore.models import Job, JobKind, JobStatus
-from streamcore.processing.repository import JobRepository
+from streamcore.processing.repository import JobRepository, OutboxEventRepository
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +63,10 @@ class Topics:
     def all(self) -> list[str]:
         base = [self.ingest, self.transcode, self.transcribe, self.transcribed]
         return base + [self.dlq(t) for t in base]
+
+    def for_event(self, name: str) -> str:
+        """The configured topic of a domain event recorded under its logical name."""
+        return {"media.transcribed": self.transcribed}.get(name, name)
 
     def kind_of(self, topic: str) -> JobKind | None:
         return next((k for k in JobKind if self.for_kind(k) == topic), None)
@@ -116,8 +120,35 @@ class OutboxRelay:
             if count:
                 log.warning("relay.republishing_after_topic_loss", jobs=count)
 
+    async def publish_events(self) -> int:
+        """Publish recorded domain events (`media.transcribed`), oldest first, keyed by
+        asset so one asset's events stay in order; stamped like jobs."""
+        total = 0
+        while True:
+            async with self.infra.transaction() as session:
+                events = await OutboxEventRepository(session).unpublished(BATCH)
+                if events:
+                    await self.bus.send(
+                        [
+                            Outgoing(
+                                self.topics.for_event(e.topic),
+                                e.key,
+                                json.dumps(e.payload).encode(),
+                            )
+                            for e in events
+                        ]
+                    )
+                    now = utcnow()
+                    for event in events:
+                        event.published_at = now
+            total += len(events)
+            if len(events) < BATCH:
+                return total
+
     async def publish_due(self) -> int:
-        """Publish every job that owes a message now; returns how many."""
+        """Publish every job that owes a message now, and the recorded domain events;
+        returns how many jobs."""
+        await self.publish_events()
         total = 0
         while True:
             async with self.infra.transaction() as session:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.db.base import utcnow
 from streamcore.db.session import PENDING_JOBS
-from streamcore.models import Job, JobKind, JobStatus, WorkerNode
+from streamcore.models import Job, JobKind, JobStatus, OutboxEvent, WorkerNode
 
 
 class JobRepository:
@@ -241,4 +241,21 @@ class WorkerRepository:
 
     async def alive(self, since: datetime) -> Sequence[WorkerNode]:
         stmt = select(WorkerNode).where(WorkerNode.heartbeat_at >= since).order_by(WorkerNode.id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class OutboxEventRepository:
+    """Domain events (the outbox_events table) the relay owes to the bus."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def unpublished(self, limit: int) -> Sequence[OutboxEvent]:
+        stmt = (
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         return (await self.session.execute(stmt)).scalars().all()
