@@ -59,7 +59,10 @@ def streamcore_seconds(source: Path, work: Path, preset: str) -> tuple[float, fl
     env = server_env(data, f"sqlite+aiosqlite:///{data / 'db.sqlite'}", "bench-secret",
                      STREAMCORE_MEDIA__PRESET=preset, STREAMCORE_WORKER__CONCURRENCY="1",
                      STREAMCORE_LOG_LEVEL="WARNING")  # fmt: skip
-    with live_server(data, env) as srv, httpx.Client(base_url=srv.base_url, timeout=600) as c:
+    with (
+        live_server(data, env) as srv,
+        httpx.Client(base_url=srv.base_url, timeout=600, headers=srv.auth_headers) as c,
+    ):
         project = c.post("/projects", json={"name": "bench"}).json()["id"]
         with open(source, "rb") as f:
             resp = c.post(f"/{project}/upload", files={"file": ("src.mp4", f, "video/mp4")})

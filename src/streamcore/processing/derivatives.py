@@ -14,6 +14,8 @@ from streamcore.processing.probe import MediaInfo
 
 MP3_NAME = "audio.mp3"
 MP4_NAME = "video.mp4"
+# Work file: the normalised AAC track, made beside the ladder, muxed into the mp4 after.
+NORMALISED_AAC = "normalised-audio.m4a"
 POSTER_WIDTHS = (1280, 640, 320)
 # Mean luma (of 16-235) below which a frame is too dark to be a poster.
 POSTER_MIN_LUMA = 32
@@ -79,35 +81,37 @@ def loudnorm_filter(target: LoudnessTarget, measured: dict[str, float] | None) -
     )
 
 
-def derivatives_args(
-    source: Path,
-    info: MediaInfo,
-    out_dir: Path,
-    audio_filter: str,
-    top_rung_video: Path | None,
+def audio_derivatives_args(
+    source: Path, info: MediaInfo, out_dir: Path, audio_filter: str, *, for_mp4: bool
 ) -> list[str]:
-    """One process for both derivatives: the mp4 takes the top rung's H.264 as is (no
-    second video encode) with normalised AAC; the mp3 gets the same normalised audio."""
+    """Pass two, audio only (so it can run beside the ladder): the normalised mp3 and,
+    for videos, the normalised AAC track the mp4 will carry (NORMALISED_AAC)."""
+    # loudnorm works at 192 kHz internally; bring it back to 48 kHz.
+    chain = f"[0:a:0]{audio_filter},aresample=48000"
     args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y"]
-    if top_rung_video is not None:
-        args += ["-protocol_whitelist", "file", "-f", "mpegts", "-i", str(top_rung_video)]
     args += input_args(source, info)
-    src = 1 if top_rung_video is not None else 0
-    if info.has_audio:
-        # loudnorm works at 192 kHz internally; bring it back to 48 kHz.
-        chain = f"[{src}:a:0]{audio_filter},aresample=48000"
-        if top_rung_video is not None:
-            args += ["-filter_complex", f"{chain},asplit=2[a_mp4][a_mp3]"]
-        else:
-            args += ["-filter_complex", f"{chain}[a_mp3]"]
-    if top_rung_video is not None:
-        args += ["-map", "0:v:0", "-c:v", "copy"]
-        if info.has_audio:
-            args += ["-map", "[a_mp4]", "-c:a", "aac", "-b:a", "160k", "-ac", "2"]
-        args += ["-movflags", "+faststart", "-f", "mp4", str(out_dir / MP4_NAME)]
-    if info.has_audio:
-        args += ["-map", "[a_mp3]", "-c:a", "libmp3lame", "-b:a", "192k", "-ac", "2"]
-        args += ["-f", "mp3", str(out_dir / MP3_NAME)]
+    if for_mp4:
+        args += ["-filter_complex", f"{chain},asplit=2[a_mp4][a_mp3]"]
+        args += ["-map", "[a_mp4]", "-c:a", "aac", "-b:a", "160k", "-ac", "2"]
+        args += ["-f", "mp4", str(out_dir / NORMALISED_AAC)]
+    else:
+        args += ["-filter_complex", f"{chain}[a_mp3]"]
+    args += ["-map", "[a_mp3]", "-c:a", "libmp3lame", "-b:a", "192k", "-ac", "2"]
+    args += ["-f", "mp3", str(out_dir / MP3_NAME)]
+    return args
+
+
+def mp4_mux_args(top_rung_video: Path, audio: Path | None, out_dir: Path) -> list[str]:
+    """The progressive mp4: the top rung's H.264 and the normalised AAC, both copied
+    (a remux, no encode)."""
+    args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y"]
+    args += ["-protocol_whitelist", "file", "-f", "mpegts", "-i", str(top_rung_video)]
+    if audio is not None:
+        args += ["-protocol_whitelist", "file", "-f", "mp4", "-i", str(audio)]
+    args += ["-map", "0:v:0"]
+    if audio is not None:
+        args += ["-map", "1:a:0"]
+    args += ["-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(out_dir / MP4_NAME)]
     return args
 
 
@@ -116,9 +120,10 @@ def poster_name(width: int) -> str:
 
 
 def poster_args(
-    source: Path, info: MediaInfo, out_dir: Path, *, skip_dark: bool = True
+    top_rung_video: Path, info: MediaInfo, out_dir: Path, *, skip_dark: bool = True
 ) -> list[str]:
-    """Representative frames from 10% in, in a few sizes. Frames darker than
+    """Representative frames in a few sizes, from the keyframes (every 2 s) of the top
+    rung, our own MPEG-TS: decoding only those is cheap. From 10% in, frames darker than
     POSTER_MIN_LUMA are skipped (fades, black intros), then the `thumbnail` filter picks
     the frame closest to the average of a window, which also skips flash frames. When
     the whole search window is dark, call again with skip_dark=False."""
@@ -135,9 +140,9 @@ def poster_args(
     graph += f"thumbnail=n={POSTER_WINDOW},split={len(widths)}{labels}"
     for i, w in enumerate(widths):
         graph += f";[p{i}]scale={w}:-2,setsar=1[o{i}]"
-    args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y", "-ss", f"{start:.3f}"]
-    args += ["-t", f"{POSTER_SEARCH_SECONDS}"]
-    args += input_args(source, info)
+    args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y", "-skip_frame", "nokey"]
+    args += ["-ss", f"{start:.3f}", "-t", f"{POSTER_SEARCH_SECONDS}"]
+    args += ["-protocol_whitelist", "file", "-f", "mpegts", "-i", str(top_rung_video)]
     args += ["-filter_complex", graph]
     for i, w in enumerate(widths):
         args += ["-map", f"[o{i}]", "-frames:v", "1", "-q:v", "3", str(out_dir / poster_name(w))]

@@ -89,24 +89,22 @@ class SideOutputs:
 
 
 async def _side_work(ctx: JobContext, src: Path, info: MediaInfo, out: Path) -> SideOutputs:
-    """Loudness analysis (pass one) and posters: cheap next to the ladder, so they run
-    beside it instead of after it."""
+    """The audio derivatives, both loudnorm passes: measure, then write the normalised
+    mp3 (and the AAC track the mp4 will carry). Audio is cheap next to the ladder, so
+    this runs beside it instead of after it."""
     result = SideOutputs()
+    if not info.has_audio:
+        return result
     target = _target(ctx)
-    if info.has_audio:
-        stderr = await run_ffmpeg(
-            ctx, deriv.loudnorm_analyze_args(src, info, target), timeout=_limit(info)
-        )
-        result.loudness = deriv.parse_loudnorm(stderr)
-    if info.has_video:
-        thumbs = out / "thumbnails"
-        thumbs.mkdir(parents=True, exist_ok=True)
-        await run_ffmpeg(ctx, deriv.poster_args(src, info, thumbs), timeout=_limit(info))
-        if not any(thumbs.glob("poster-*.jpg")):
-            # Dark from start to end of the search window: take the best of what is there.
-            await run_ffmpeg(
-                ctx, deriv.poster_args(src, info, thumbs, skip_dark=False), timeout=_limit(info)
-            )
+    stderr = await run_ffmpeg(
+        ctx, deriv.loudnorm_analyze_args(src, info, target), timeout=_limit(info)
+    )
+    result.loudness = deriv.parse_loudnorm(stderr)
+    audio_filter = deriv.loudnorm_filter(target, result.loudness)
+    der_dir = out / "derivatives"
+    der_dir.mkdir(parents=True, exist_ok=True)
+    args = deriv.audio_derivatives_args(src, info, der_dir, audio_filter, for_mp4=info.has_video)
+    await run_ffmpeg(ctx, args, timeout=_limit(info))
     return result
 
 
@@ -207,7 +205,7 @@ async def transcode(ctx: JobContext) -> None:
                 raise TranscodeFailed("FFmpeg wrote no master playlist")
             if await publisher.sync(final=True):
                 await on_playable()
-            outputs = await _derivatives(ctx, src, info, out, renditions, side.result())
+            outputs = await _derivatives(ctx, info, out, renditions, side.result())
     except ObjectNotFound as exc:
         raise SourceMissing("the uploaded file is not in storage") from exc
     ctx.infra.metrics.ffmpeg_speed.labels("transcode").observe(
@@ -227,53 +225,71 @@ async def transcode(ctx: JobContext) -> None:
 
 async def _derivatives(
     ctx: JobContext,
-    src: Path,
     info: MediaInfo,
     out: Path,
     renditions: list[Rendition],
     side: SideOutputs,
 ) -> dict[str, Any]:
-    """Pass two of loudnorm into mp4 (top rung's video, copied) and mp3; then store them
-    with the posters and storyboard. Returns the keys for the asset row."""
+    """After the ladder: the mp4 (a remux of the top rung and the normalised audio),
+    posters and the storyboard, all from our own renditions and side by side; then
+    store them. Returns the keys for the asset row."""
     prefix = videos.asset_prefix(ctx.asset_id)
     der_dir = out / "derivatives"
     der_dir.mkdir(parents=True, exist_ok=True)
-    top_video = None
-    if info.has_video:
-        hls = out / "hls"
-        top_video = out / "top-rung.ts"
-        await anyio.to_thread.run_sync(_join_segments, hls / renditions[0].name, top_video)
-        low_video = top_video
-        if len(renditions) > 1:
-            low_video = out / "low-rung.ts"
-            await anyio.to_thread.run_sync(_join_segments, hls / renditions[-1].name, low_video)
-        thumbs = out / "thumbnails"
-        plan = deriv.plan_storyboard(info)
-        await run_ffmpeg(ctx, deriv.storyboard_args(low_video, thumbs, plan), timeout=_limit(info))
-        vtt = deriv.storyboard_vtt(plan, info.duration)
-        await anyio.to_thread.run_sync((thumbs / deriv.STORYBOARD_VTT).write_text, vtt)
-    audio_filter = deriv.loudnorm_filter(_target(ctx), side.loudness)
-    await run_ffmpeg(
-        ctx,
-        deriv.derivatives_args(src, info, der_dir, audio_filter, top_video),
-        timeout=_limit(info),
-    )
-    await ctx.report(0.98, force=True)
-    await upload_directory(ctx.infra.storage, der_dir, f"{prefix}/derivatives")
     result: dict[str, Any] = {"loudness": side.loudness}
     if info.has_audio:
         result["mp3"] = f"derivatives/{deriv.MP3_NAME}"
     if info.has_video:
-        result["mp4"] = f"derivatives/{deriv.MP4_NAME}"
+        await _video_derivatives(ctx, info, out, renditions)
         thumbs = out / "thumbnails"
         await upload_directory(ctx.infra.storage, thumbs, f"{prefix}/thumbnails")
         posters = sorted(p.name for p in thumbs.glob("poster-*.jpg"))
+        result["mp4"] = f"derivatives/{deriv.MP4_NAME}"
         result["posters"] = {
             p.removeprefix("poster-").removesuffix(".jpg"): f"thumbnails/{p}" for p in posters
         }
         result["storyboard"] = f"thumbnails/{deriv.STORYBOARD_IMAGE}"
         result["storyboard_vtt"] = f"thumbnails/{deriv.STORYBOARD_VTT}"
+    # The AAC track lives on inside the mp4; only the finished files are stored.
+    await anyio.to_thread.run_sync(lambda: (der_dir / deriv.NORMALISED_AAC).unlink(missing_ok=True))
+    await upload_directory(ctx.infra.storage, der_dir, f"{prefix}/derivatives")
+    await ctx.report(0.99, force=True)
     return result
+
+
+async def _video_derivatives(
+    ctx: JobContext, info: MediaInfo, out: Path, renditions: list[Rendition]
+) -> None:
+    hls = out / "hls"
+    top = out / "top-rung.ts"
+    await anyio.to_thread.run_sync(_join_segments, hls / renditions[0].name, top)
+    low = top
+    if len(renditions) > 1:
+        low = out / "low-rung.ts"
+        await anyio.to_thread.run_sync(_join_segments, hls / renditions[-1].name, low)
+    thumbs = out / "thumbnails"
+    thumbs.mkdir(parents=True, exist_ok=True)
+    audio = out / "derivatives" / deriv.NORMALISED_AAC
+    plan = deriv.plan_storyboard(info)
+    limit = _limit(info)
+
+    async def posters() -> None:
+        await run_ffmpeg(ctx, deriv.poster_args(top, info, thumbs), timeout=limit)
+        if not any(thumbs.glob("poster-*.jpg")):
+            # Dark from start to end of the search window: take the best of what is there.
+            dark = deriv.poster_args(top, info, thumbs, skip_dark=False)
+            await run_ffmpeg(ctx, dark, timeout=limit)
+
+    mux = deriv.mp4_mux_args(top, audio if info.has_audio else None, out / "derivatives")
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(run_ffmpeg(ctx, mux, timeout=limit))
+            tg.create_task(posters())
+            tg.create_task(run_ffmpeg(ctx, deriv.storyboard_args(low, thumbs, plan), timeout=limit))
+    except BaseExceptionGroup as group:
+        raise _first_error(group) from None
+    vtt = deriv.storyboard_vtt(plan, info.duration)
+    await anyio.to_thread.run_sync((thumbs / deriv.STORYBOARD_VTT).write_text, vtt)
 
 
 def _join_segments(variant_dir: Path, dest: Path) -> None:

@@ -105,7 +105,13 @@ class LocalStorage:
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
             try:
-                shutil.copyfile(path, tmp)
+                # A finished file of the same disk (a job's output) is linked, not
+                # copied: publishing a ladder costs no I/O. The caller must not write to
+                # path afterwards (job outputs are complete when stored).
+                try:
+                    os.link(path, tmp)
+                except OSError:
+                    shutil.copyfile(path, tmp)
                 os.replace(tmp, dest)
             finally:
                 tmp.unlink(missing_ok=True)
