@@ -20,6 +20,9 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.slow
 
+# profile_idc (hex) by the profile name ffprobe reports.
+H264_PROFILE_IDC = {"Constrained Baseline": "42", "Baseline": "42", "Main": "4d", "High": "64"}
+
 
 def test_720p_clip_reaches_ready_and_plays_through_signed_urls(
     client: httpx.Client, media: Path
@@ -67,6 +70,18 @@ def test_720p_clip_reaches_ready_and_plays_through_signed_urls(
         assert seg.content[:1] == b"\x47"  # MPEG-TS sync byte
         # FFmpeg decodes every segment of the variant through the signed URLs.
         decode_all(variant_url)
+        # The CODECS string is exact: avc1.<profile_idc><constraints><level> of the
+        # stream that is really there, and AAC-LC.
+        streams = ffprobe_json(variant_url, "-show_streams")["streams"]
+        video_stream = next(st for st in streams if st["codec_type"] == "video")
+        video_codec, audio_codec = v["CODECS"].split(",")
+        assert video_codec[:7] == "avc1." + H264_PROFILE_IDC[video_stream["profile"]]
+        assert int(video_codec[-2:], 16) == video_stream["level"]
+        assert (video_stream["width"], video_stream["height"]) == tuple(
+            int(n) for n in v["RESOLUTION"].split("x")
+        )
+        audio_stream = next(st for st in streams if st["codec_type"] == "audio")
+        assert (audio_codec, audio_stream["profile"]) == ("mp4a.40.2", "LC")
 
     probed = ffprobe_json(master_url, "-show_streams")
     heights = sorted(s["height"] for s in probed["streams"] if s["codec_type"] == "video")
