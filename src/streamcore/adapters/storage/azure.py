@@ -25,6 +25,7 @@ from streamcore.adapters.storage.base import (
     ObjectInfo,
     ObjectNotFound,
     PresignedRequest,
+    StatExists,
     StorageError,
     StorageUnavailable,
     UploadIncomplete,
@@ -72,7 +73,7 @@ def block_id(upload_id: str, part_number: int) -> str:
     return f"{upload_id}-{part_number:06d}"
 
 
-class AzureBlobStorage:
+class AzureBlobStorage(StatExists):
     name = "azure"
     presigns = True
 
@@ -201,13 +202,6 @@ class AzureBlobStorage:
         with _translated(key):
             props = await blob.get_blob_properties()
         return ObjectInfo(key=key, size=int(props.size))
-
-    async def exists(self, key: str) -> bool:
-        try:
-            await self.stat(key)
-        except ObjectNotFound:
-            return False
-        return True
 
     def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
         return download_to_temp(self, key, self.config.tmp_dir)

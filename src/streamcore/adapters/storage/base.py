@@ -66,6 +66,20 @@ class PresignedRequest:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class StatExists:
+    """`exists` in terms of `stat`, for backends with no cheaper check."""
+
+    async def stat(self, key: str) -> ObjectInfo:
+        raise NotImplementedError
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self.stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+
 def check_key(key: str) -> str:
     parts = key.split("/")
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):

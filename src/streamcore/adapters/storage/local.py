@@ -18,6 +18,7 @@ from streamcore.adapters.storage.base import (
     ObjectInfo,
     ObjectNotFound,
     PresignedRequest,
+    StatExists,
     StorageUnavailable,
     check_key,
 )
@@ -26,7 +27,7 @@ READ_CHUNK = 256 * 1024
 WRITE_CHUNK = 1024 * 1024
 
 
-class LocalStorage:
+class LocalStorage(StatExists):
     name = "local"
     # Clients upload through the API itself (an HMAC-signed URL); see uploads.presign.
     presigns = False
@@ -166,13 +167,6 @@ class LocalStorage:
         if not path.is_file():
             raise ObjectNotFound(key)
         return ObjectInfo(key=key, size=st.st_size)
-
-    async def exists(self, key: str) -> bool:
-        try:
-            await self.stat(key)
-        except ObjectNotFound:
-            return False
-        return True
 
     async def delete(self, key: str) -> None:
         path = self._path(key)

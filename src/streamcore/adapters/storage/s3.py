@@ -21,6 +21,7 @@ from streamcore.adapters.storage.base import (
     ObjectInfo,
     ObjectNotFound,
     PresignedRequest,
+    StatExists,
     StorageError,
     StorageUnavailable,
     UploadIncomplete,
@@ -68,7 +69,7 @@ def _translated(key: str) -> Iterator[None]:
         raise StorageUnavailable(f"S3 is unreachable: {type(exc).__name__}") from exc
 
 
-class S3Storage:
+class S3Storage(StatExists):
     name = "s3"
     presigns = True
 
@@ -249,13 +250,6 @@ class S3Storage:
         with _translated(key):
             head = await s3.head_object(Bucket=self.bucket, Key=key)
         return ObjectInfo(key=key, size=int(head["ContentLength"]))
-
-    async def exists(self, key: str) -> bool:
-        try:
-            await self.stat(key)
-        except ObjectNotFound:
-            return False
-        return True
 
     def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
         return download_to_temp(self, key, self.config.tmp_dir)
