@@ -74,6 +74,10 @@ class JobRepository:
             .with_for_update(skip_locked=True)
         )
         job = (await self.session.execute(stmt)).scalar_one_or_none()
+        return await self._start(job, worker_id, now)
+
+    async def _start(self, job: Job | None, worker_id: str, now: datetime) -> Job | None:
+        """A claimed row becomes this worker's running attempt."""
         if job is None:
             return None
         job.status = JobStatus.running
@@ -96,16 +100,7 @@ class JobRepository:
             .with_for_update()
         )
         job = (await self.session.execute(stmt)).scalar_one_or_none()
-        if job is None:
-            return None
-        job.status = JobStatus.running
-        job.worker_id = worker_id
-        job.attempts += 1
-        job.heartbeat_at = now
-        job.started_at = now
-        job.progress = 0.0
-        await self.session.flush()
-        return job
+        return await self._start(job, worker_id, now)
 
     @staticmethod
     def requeue(job: Job, at: datetime) -> None:
