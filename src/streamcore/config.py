@@ -151,6 +151,12 @@ class UploadSettings(BaseModel):
     chunk_bytes: int = 1024 * 1024
     # One chunk of a session recording (MediaRecorder blobs are small).
     max_chunk_bytes: int = 64 * 1024**2
+    # Abandoned uploads: an open tus/presigned upload this long past its expiry, or a
+    # recording take not completed within recording_idle_seconds of its start, is
+    # deleted and its video failed (UploadExpired). The worker sweeps every sweep_interval_seconds.
+    abandoned_grace_seconds: int = Field(default=3600, ge=0)
+    recording_idle_seconds: int = Field(default=24 * 3600, ge=60)
+    sweep_interval_seconds: float = Field(default=300.0, gt=0)
     # Presigned uploads larger than this get multipart part URLs instead of one PUT
     # (remote backends; the local backend streams any size through one signed PUT).
     multipart_threshold_bytes: int = Field(default=64 * 1024 * 1024, ge=5 * 1024 * 1024)

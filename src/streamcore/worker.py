@@ -27,6 +27,7 @@ from streamcore.processing.consumers import ConsumerPool
 from streamcore.processing.relay import OutboxRelay, Topics
 from streamcore.processing.runner import JobRunner
 from streamcore.processing.tasks import HANDLERS
+from streamcore.uploads.cleanup import sweep_abandoned
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +73,7 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
         else:
             jobs.append(runner.run(stop))
         jobs.append(_heartbeat(infra, runner, pool, stop))
+        jobs.append(_sweep_abandoned_uploads(infra, stop))
     tasks = [asyncio.create_task(job) for job in jobs]
     try:
         await asyncio.gather(*tasks)
@@ -79,6 +81,18 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _sweep_abandoned_uploads(infra: Infra, stop: asyncio.Event) -> None:
+    """Every worker sweeps; SKIP LOCKED keeps two from taking the same upload."""
+    interval = infra.settings.upload.sweep_interval_seconds
+    while not stop.is_set():
+        try:
+            await sweep_abandoned(infra)
+        except Exception:
+            log.warning("worker.sweep_failed", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
 
 
 async def _maintenance(runner: JobRunner, stop: asyncio.Event) -> None:

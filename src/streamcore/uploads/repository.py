@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +31,17 @@ class UploadRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def expired_open(self, before: datetime, limit: int) -> Sequence[Upload]:
+        """Open uploads whose expiry passed before `before`, locked for the sweeper."""
+        stmt = (
+            select(Upload)
+            .where(Upload.state == UploadState.open, Upload.expires_at < before)
+            .order_by(Upload.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
 
     async def latest_for_asset(self, asset_id: str, *, for_update: bool = False) -> Upload | None:
         stmt = (

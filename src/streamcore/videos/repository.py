@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.models import Asset, AssetStatus
+from streamcore.models import Asset, AssetSource, AssetStatus
 
 
 class AssetRepository:
@@ -29,6 +30,23 @@ class AssetRepository:
             .where(Asset.project_id == project_id)
             .order_by(Asset.created_at.desc())
             .limit(limit)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def stale_awaiting(
+        self, source: AssetSource, before: datetime, limit: int
+    ) -> Sequence[Asset]:
+        """Assets of `source` still awaiting their bytes, untouched since `before`."""
+        stmt = (
+            select(Asset)
+            .where(
+                Asset.source == source,
+                Asset.status == AssetStatus.awaiting_upload,
+                Asset.updated_at < before,
+            )
+            .order_by(Asset.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         return (await self.session.execute(stmt)).scalars().all()
 

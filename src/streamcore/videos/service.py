@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,6 +62,12 @@ async def create_asset(
     )
     await AssetRepository(session).add(asset)
     return asset
+
+
+async def stale_awaiting(
+    session: AsyncSession, source: AssetSource, before: datetime, limit: int
+) -> Sequence[Asset]:
+    return await AssetRepository(session).stale_awaiting(source, before, limit)
 
 
 async def get_asset(session: AsyncSession, asset_id: str, *, for_update: bool = False) -> Asset:

@@ -1,0 +1,83 @@
+"""Abandoned uploads: a tus or presigned upload left open past its expiry (plus a
+grace period), or a session recording take not completed within a day, has its bytes
+deleted and its video failed with `UploadExpired`, so storage does not fill with
+parts nobody will finish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+
+from streamcore.db.base import utcnow
+from streamcore.infra import Infra
+from streamcore.models import AssetSource, AssetStatus, UploadMethod, UploadState
+from streamcore.uploads.repository import UploadRepository
+from streamcore.videos import service as videos
+
+log = structlog.get_logger(__name__)
+
+BATCH = 100
+ERROR_CLASS = "UploadExpired"
+
+
+@dataclass
+class _Leftovers:
+    keys: list[str] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+    multiparts: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def sweep_abandoned(infra: Infra) -> int:
+    """One pass; returns how many uploads were given up."""
+    settings = infra.settings.upload
+    now = utcnow()
+    left = _Leftovers()
+    async with infra.transaction() as session:
+        uploads = await UploadRepository(session).expired_open(
+            now - timedelta(seconds=settings.abandoned_grace_seconds), BATCH
+        )
+        for upload in uploads:
+            left.keys += [*upload.chunk_keys, upload.key]
+            if upload.method is UploadMethod.multipart and upload.storage_upload_id:
+                left.multiparts.append((upload.key, upload.storage_upload_id))
+            upload.state = UploadState.aborted
+            upload.chunk_keys = []
+            asset = await videos.get_asset(session, upload.asset_id, for_update=True)
+            if asset.status is AssetStatus.awaiting_upload:
+                videos.mark_failed(asset, ERROR_CLASS, "the upload was not finished in time")
+        takes = await videos.stale_awaiting(
+            session,
+            AssetSource.recording,
+            now - timedelta(seconds=settings.recording_idle_seconds),
+            BATCH,
+        )
+        for take in takes:
+            left.prefixes.append(f"{videos.asset_prefix(take.id)}/chunks")
+            videos.mark_failed(take, ERROR_CLASS, "the recording was not completed in time")
+    await _delete(infra, left)
+    given_up = len(uploads) + len(takes)
+    if given_up:
+        log.info("uploads.abandoned_swept", uploads=len(uploads), recordings=len(takes))
+    return given_up
+
+
+async def _delete(infra: Infra, left: _Leftovers) -> None:
+    """Best effort: a failure leaves bytes for the operator, never an upload half-open."""
+    storage = infra.storage
+    for key, upload_id in left.multiparts:
+        try:
+            await storage.abort_multipart(key, upload_id)
+        except Exception as exc:
+            log.warning("uploads.abort_failed", key=key, error=str(exc)[:300])
+    for key in left.keys:
+        try:
+            await storage.delete(key)
+        except Exception as exc:
+            log.warning("uploads.delete_failed", key=key, error=str(exc)[:300])
+    for prefix in left.prefixes:
+        try:
+            await storage.delete_prefix(prefix)
+        except Exception as exc:
+            log.warning("uploads.delete_failed", key=prefix, error=str(exc)[:300])
