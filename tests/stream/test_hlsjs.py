@@ -73,3 +73,17 @@ def test_hlsjs_plays_the_signed_master(client: httpx.Client, media: Path, player
     assert result["fragments"] >= 1
     assert isinstance(result["currentTime"], float | int)
     assert result["currentTime"] > 1.5, result
+
+
+def test_hlsjs_sees_the_caption_track_of_a_transcribed_video(
+    client: httpx.Client, speech: Path, player_page: str
+) -> None:
+    from tests.transcripts.test_transcribe_e2e import wait_transcript
+
+    video = wait_final(client, upload(client, create_project(client), speech / "speech.mp4")["id"])
+    assert video["status"] == "ready", video
+    assert client.post("/media/transcribe", json={"video_id": video["id"]}).status_code == 202
+    assert wait_transcript(client, video["id"])["transcript"]["status"] == "ready"
+    result = play(player_page, video["playback_url"])
+    assert result["errors"] == [], result
+    assert result["subtitleTracks"] == ["en"], result
