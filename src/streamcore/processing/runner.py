@@ -247,7 +247,6 @@ class JobRunner:
         await _fail_asset(session, job, error_class, msg)
 
     async def execute(self, job: Job) -> None:
-        handler = self.handlers[job.kind]
         work_dir = self.infra.settings.data_dir / "work" / f"{job.id}-{job.attempts}"
         ctx = JobContext(
             infra=self.infra,
@@ -268,37 +267,10 @@ class JobRunner:
             self.listen_for_cancel()
             self.running[job.id] = ctx
             heartbeat = asyncio.create_task(self._heartbeat(ctx))
-            outcome, error_class = "succeeded", ""
+            # Stays so only when the worker is stopped mid-job (CancelledError).
+            outcome, error_class = "released", ""
             try:
-                if job.cancel_requested:
-                    raise JobCancelled(job.id)
-                work_dir.mkdir(parents=True, exist_ok=True)
-                await handler(ctx)
-            except asyncio.CancelledError:
-                # The worker is stopping: give the job back at once, not after the lease.
-                outcome, error_class = "released", ""
-                await asyncio.shield(self._release(ctx))
-                raise
-            except LostLease:
-                outcome, error_class = "lost", "LostLease"
-                log.warning("job.lost_lease")
-            except (JobCancelled, FFmpegCancelled):
-                outcome, error_class = "cancelled", "Cancelled"
-                await self._record_cancel(ctx)
-            except MediaError as exc:
-                outcome, error_class = "failed", exc.name
-                log.info("job.failed", error_class=exc.name, error=str(exc))
-                await self._record_failure(ctx, exc.name, str(exc), permanent=True)
-            except (TransientError, StorageUnavailable, OSError, TimeoutError) as exc:
-                outcome, error_class = "retry", type(exc).__name__
-                log.warning("job.transient_error", error_class=error_class, error=str(exc))
-                await self._record_failure(ctx, error_class, str(exc), permanent=False)
-            except Exception as exc:
-                # A bug or something unforeseen: retried like a transient error, so a
-                # one-off does not fail the asset, but bounded by max_attempts.
-                outcome, error_class = "retry", type(exc).__name__
-                log.exception("job.crashed")
-                await self._record_failure(ctx, error_class, str(exc), permanent=False)
+                outcome, error_class = await self._attempt(job, ctx)
             finally:
                 self.running.pop(job.id, None)
                 heartbeat.cancel()
@@ -309,6 +281,40 @@ class JobRunner:
                 metrics.jobs_finished.labels(job.kind.value, outcome, error_class).inc()
                 await _remove_tree(work_dir)
             log.info("job.finished", outcome=outcome, seconds=round(time.monotonic() - started, 2))
+
+    async def _attempt(self, job: Job, ctx: JobContext) -> tuple[str, str]:
+        """Run the handler and record how the attempt ended: (outcome, error class)."""
+        try:
+            if job.cancel_requested:
+                raise JobCancelled(job.id)
+            ctx.work_dir.mkdir(parents=True, exist_ok=True)
+            await self.handlers[job.kind](ctx)
+            return "succeeded", ""
+        except asyncio.CancelledError:
+            # The worker is stopping: give the job back at once, not after the lease.
+            await asyncio.shield(self._release(ctx))
+            raise
+        except LostLease:
+            log.warning("job.lost_lease")
+            return "lost", "LostLease"
+        except (JobCancelled, FFmpegCancelled):
+            await self._record_cancel(ctx)
+            return "cancelled", "Cancelled"
+        except MediaError as exc:
+            log.info("job.failed", error_class=exc.name, error=str(exc))
+            await self._record_failure(ctx, exc.name, str(exc), permanent=True)
+            return "failed", exc.name
+        except (TransientError, StorageUnavailable, OSError, TimeoutError) as exc:
+            error_class = type(exc).__name__
+            log.warning("job.transient_error", error_class=error_class, error=str(exc))
+            await self._record_failure(ctx, error_class, str(exc), permanent=False)
+            return "retry", error_class
+        except Exception as exc:
+            # A bug or something unforeseen: retried like a transient error, so a
+            # one-off does not fail the asset, but bounded by max_attempts.
+            log.exception("job.crashed")
+            await self._record_failure(ctx, type(exc).__name__, str(exc), permanent=False)
+            return "retry", type(exc).__name__
 
     async def _heartbeat(self, ctx: JobContext) -> None:
         while True:
