@@ -15,8 +15,9 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -116,14 +117,21 @@ class KafkaBus:
                     request_timeout_ms=self.request_timeout_ms,
                     linger_ms=2,
                 )
-                try:
-                    await asyncio.wait_for(producer.start(), self._timeout)
-                except (KafkaError, TimeoutError, OSError) as exc:
-                    with contextlib.suppress(Exception):
-                        await producer.stop()
-                    raise BusUnavailable(f"cannot reach Kafka: {exc!r}") from exc
+                await self._start(producer.start, producer.stop)
                 self._producer = producer
             return self._producer
+
+    async def _start(
+        self, start: Callable[[], Awaitable[Any]], stop: Callable[[], Awaitable[Any]]
+    ) -> None:
+        """Start a producer, consumer or admin client; if it cannot reach the broker,
+        stop it again and raise BusUnavailable."""
+        try:
+            await asyncio.wait_for(start(), self._timeout)
+        except (KafkaError, TimeoutError, OSError) as exc:
+            with contextlib.suppress(Exception):
+                await stop()
+            raise BusUnavailable(f"cannot reach Kafka: {exc!r}") from exc
 
     async def send(self, messages: Sequence[Outgoing]) -> None:
         """Send every message and wait until the broker acknowledged all of them."""
@@ -149,12 +157,7 @@ class KafkaBus:
                     client_id=client_id("admin"),
                     request_timeout_ms=self.request_timeout_ms,
                 )
-                try:
-                    await asyncio.wait_for(admin.start(), self._timeout)
-                except (KafkaError, TimeoutError, OSError) as exc:
-                    with contextlib.suppress(Exception):
-                        await admin.close()
-                    raise BusUnavailable(f"cannot reach Kafka: {exc!r}") from exc
+                await self._start(admin.start, admin.close)
                 self._admin = admin
             return self._admin
 
@@ -203,12 +206,7 @@ class KafkaBus:
                     fetch_max_wait_ms=20,
                     max_partition_fetch_bytes=1024,
                 )
-                try:
-                    await asyncio.wait_for(consumer.start(), self._timeout)
-                except (KafkaError, TimeoutError, OSError) as exc:
-                    with contextlib.suppress(Exception):
-                        await consumer.stop()
-                    raise BusUnavailable(f"cannot reach Kafka: {exc!r}") from exc
+                await self._start(consumer.start, consumer.stop)
                 self._inspectors[group_id] = consumer
             return consumer
 
