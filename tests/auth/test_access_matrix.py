@@ -282,7 +282,16 @@ def body(payload: dict[str, Any]) -> Build:
 
 # (other_org_user, collaborator, owner, superadmin, keys: read, upload, stream, admin, other)
 READ = expect(404, 200, 200, 200, (200, 403, 200, 200, 404))
-UPLOAD_CREATED = expect(404, 201, 201, 201, (403, 201, 403, 201, 404))
+
+
+def upload_action(status: int) -> dict[str, int]:
+    """A row for an action that needs upload rights: status for members and upload-capable
+    keys, 403 for read/stream-only keys, 404 for other organizations and projects."""
+    return expect(404, status, status, status, (403, status, 403, status, 404))
+
+
+UPLOAD_CREATED = upload_action(201)
+ADMIN_ONLY = expect(403, 403, 403, 200, 403)
 USER_ONLY_OK = expect(200, 200, 200, 200, 403)
 OWNER_ONLY = expect(404, 403, 201, 201, 403)
 
@@ -376,26 +385,26 @@ ROUTES = [
     Route(
         "PUT",
         "/sessions/{session_id}/recordings/{video_id}/chunks/{index}",
-        expect(404, 204, 204, 204, (403, 204, 403, 204, 404)),
+        upload_action(204),
         build=build_chunk,
     ),
     Route(
         "POST",
         "/sessions/{session_id}/recordings/{video_id}/complete",
-        expect(404, 200, 200, 200, (403, 200, 403, 200, 404)),
+        upload_action(200),
         build=build_complete,
     ),
     Route(
         "POST",
         "/reprocess/{project_id}/{video_id}",
-        expect(404, 202, 202, 202, (403, 202, 403, 202, 404)),
+        upload_action(202),
         build=build_reprocess,
     ),
     Route(
         "POST",
         "/media/transcribe",
         # A video that is not ready: past access control, the transcription is refused.
-        expect(404, 409, 409, 409, (403, 409, 403, 409, 404)),
+        upload_action(409),
         build=body({"video_id": "{video}"}),
     ),
     Route(
@@ -414,7 +423,7 @@ ROUTES = [
     Route(
         "POST",
         "/uploads/{asset_id}/complete",
-        expect(404, 200, 200, 200, (403, 200, 403, 200, 404)),
+        upload_action(200),
         build=build_presign_complete,
     ),
     Route("OPTIONS", "/uploads/tus/", public(204)),
@@ -422,35 +431,35 @@ ROUTES = [
     Route(
         "HEAD",
         "/uploads/tus/{upload_id}",
-        expect(404, 200, 200, 200, (403, 200, 403, 200, 404)),
+        upload_action(200),
         build=build_tus_head,
     ),
     Route(
         "PATCH",
         "/uploads/tus/{upload_id}",
-        expect(404, 204, 204, 204, (403, 204, 403, 204, 404)),
+        upload_action(204),
         build=build_tus_patch,
     ),
     Route(
         "DELETE",
         "/uploads/tus/{upload_id}",
-        expect(404, 204, 204, 204, (403, 204, 403, 204, 404)),
+        upload_action(204),
         build=build_tus_delete,
     ),
-    Route("GET", "/admin/jobs", expect(403, 403, 403, 200, 403)),
+    Route("GET", "/admin/jobs", ADMIN_ONLY),
     Route(
         "POST",
         "/admin/video/{video_id}/stop",
-        expect(403, 403, 403, 200, 403),
+        ADMIN_ONLY,
         build=build_admin_stop,
     ),
     Route(
         "POST",
         "/admin/jobs/{job_id}/retry",
-        expect(403, 403, 403, 200, 403),
+        ADMIN_ONLY,
         build=build_admin_retry,
     ),
-    Route("GET", "/admin/stats", expect(403, 403, 403, 200, 403)),
+    Route("GET", "/admin/stats", ADMIN_ONLY),
 ]
 
 CELLS = [(route, caller) for route in ROUTES for caller in CALLERS]
