@@ -1,43 +1,7 @@
-"""Why a media job failed; the class name is what the asset shows as `error.class`.
+"""Transitional: processing/runner.py still imports the failure classes from here.
+Their one home is streamcore.media.failures; delete this file when the runner reads
+`permanent` and `name` instead (the lifecycle refactor, issue 11)."""
 
-Permanent errors are the input's fault (retrying cannot help); transient ones are ours
-or the infrastructure's and are retried with backoff.
-"""
+from streamcore.media.failures import MediaError, TransientError
 
-from __future__ import annotations
-
-
-class MediaError(Exception):
-    """A permanent failure caused by the input."""
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
-
-
-class ProbeFailed(MediaError):
-    """ffprobe could not read the file as media (text, random bytes, empty, truncated)."""
-
-
-class UnsupportedMedia(MediaError):
-    """Readable, but not something we accept (playlists, images, no audio or video)."""
-
-
-class DecodeFailed(MediaError):
-    """The file probed fine but its streams could not be decoded to the end."""
-
-
-class LimitExceeded(MediaError):
-    """Longer, larger or bigger than the configured limits."""
-
-
-class TranscodeFailed(MediaError):
-    """FFmpeg failed for a reason that is not a decode error."""
-
-
-class TransientError(Exception):
-    """Worth retrying: storage or broker unavailable, timeouts."""
-
-
-class SourceMissing(MediaError):
-    """The uploaded object is not in storage."""
+__all__ = ["MediaError", "TransientError"]
