@@ -9,9 +9,9 @@ from pathlib import Path
 from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound
 from streamcore.errors import Forbidden, NotFound
 from streamcore.infra import Infra
+from streamcore.media.hls import rewrite_playlist, rewrite_vtt_images
 from streamcore.models import StreamLog
 from streamcore.security.stream_tokens import InvalidToken, StreamClaim
-from streamcore.stream.playlists import rewrite_playlist, rewrite_vtt_images
 from streamcore.videos import layout
 
 MASTER = "hls/master.m3u8"
