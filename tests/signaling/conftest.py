@@ -15,7 +15,6 @@ import socketio
 from tests.fixtures.services import LiveServer, live_server, postgres_database, server_env
 
 JS_DIR = Path(__file__).parent / "js"
-REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
 @dataclass
@@ -25,11 +24,13 @@ class Cluster:
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory, secret: str) -> Iterator[Cluster]:
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, secret: str, redis_url: str
+) -> Iterator[Cluster]:
     """Two API processes on one PostgreSQL database, one Redis and one data directory."""
     data = tmp_path_factory.mktemp("cluster")
     with postgres_database() as db_url:
-        env = server_env(data, db_url, secret, STREAMCORE_REDIS__URL=REDIS_URL)
+        env = server_env(data, db_url, secret, STREAMCORE_REDIS__URL=redis_url)
         with live_server(data, env) as a, live_server(data, env, "--no-worker") as b:
             yield Cluster(a, b)
 
