@@ -78,12 +78,12 @@ def load_application(target: str, run_worker: bool) -> ASGIApp:
 async def prepare(settings: Settings) -> None:
     """Before any worker starts: the secret exists and the schema is migrated, so N
     processes do not race to create either."""
-    from streamcore.app import ensure_schema
+    from streamcore.db.migrate import ensure_schema
     from streamcore.infra import build_infra
 
     infra = build_infra(settings)
     try:
-        await ensure_schema(infra)
+        await ensure_schema(infra.engine, auto_migrate=settings.database.auto_migrate)
     finally:
         await infra.close()
 
