@@ -14,6 +14,10 @@ from pydantic import BaseModel, Field, SecretStr, TypeAdapter, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigError(ValueError):
+    """Settings that cannot work together; the message says what to set."""
+
+
 class DatabaseSettings(BaseModel):
     # Empty means "SQLite file under data_dir" (embedded mode).
     url: str = ""
@@ -241,8 +245,15 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("./data")
-    # Used to derive the stream token key. Empty: a key is generated once and kept in data_dir.
+    # Derives the access token, stream token and upload signing keys. Empty: a key is
+    # generated once and kept in data_dir (embedded mode only: distributed mode refuses
+    # to start without one, since every node must share it).
     secret_key: str = ""
+    # Earlier secrets that still verify access tokens after a rotation (a JSON list).
+    previous_secret_keys: list[str] = []
+    # serve and worker wait this long for the database, storage, bus and Redis at
+    # startup (retrying with backoff, logging each failure) before they give up.
+    startup_timeout_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -281,10 +292,31 @@ class Settings(BaseSettings):
             return Path(self.storage.local_root)
         return self.data_dir / "objects"
 
+    def distributed_parts(self) -> list[str]:
+        """What makes this a multi-node deployment (empty in embedded mode)."""
+        parts = []
+        if not self.database_url.startswith("sqlite"):
+            parts.append("the database is not SQLite")
+        if self.storage.backend != "local":
+            parts.append(f"storage is {self.storage.backend}")
+        if self.bus.backend == "kafka":
+            parts.append("the bus is Kafka")
+        return parts
+
     def resolved_secret(self) -> str:
-        """The configured secret, or one generated on first use and kept under data_dir."""
+        """The configured secret, or (embedded mode only) one generated on first use and
+        kept under data_dir. A node of a distributed deployment with its own generated
+        key would reject every other node's logins and playback URLs, so that is an error."""
         if self.secret_key:
             return self.secret_key
+        parts = self.distributed_parts()
+        if parts:
+            raise ConfigError(
+                f"distributed mode ({', '.join(parts)}) needs one shared secret: set "
+                "STREAMCORE_SECRET_KEY to the same long random value on every API and "
+                "worker node (e.g. the output of `python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
         path = self.data_dir / "secret.key"
         if path.exists():
             return path.read_text().strip()

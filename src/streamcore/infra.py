@@ -132,7 +132,9 @@ def build_infra(settings: Settings) -> Infra:
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
         tokens=TokenCodec.from_secret(settings.resolved_secret()),
         access_tokens=AccessTokenCodec.from_secret(
-            settings.resolved_secret(), settings.auth.access_token_ttl_seconds
+            settings.resolved_secret(),
+            settings.auth.access_token_ttl_seconds,
+            settings.previous_secret_keys,
         ),
         passwords=Passwords(
             memory_kib=settings.auth.argon2_memory_kib,

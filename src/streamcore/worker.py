@@ -21,6 +21,7 @@ import structlog
 from streamcore.adapters.bus.kafka import KafkaBus
 from streamcore.config import Settings
 from streamcore.infra import Infra, build_infra
+from streamcore.observability.health import wait_until_ready
 from streamcore.observability.logging import configure_logging
 from streamcore.processing import service as processing
 from streamcore.processing.consumers import ConsumerPool
@@ -42,6 +43,8 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        if not await _until_stopped(wait_until_ready(infra), stop):
+            return
         await ensure_schema(infra)
         task = asyncio.create_task(run_job_services(infra, stop, consume=True))
         await stop.wait()
@@ -50,6 +53,21 @@ async def run_worker(settings: Settings) -> None:
         await asyncio.gather(task, return_exceptions=True)
     finally:
         await infra.close()
+
+
+async def _until_stopped(step: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run step unless a stop signal comes first (a worker waiting for its database
+    must still stop on SIGTERM); True when it ran to the end."""
+    task = asyncio.create_task(step)
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()
+    return True
 
 
 async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) -> None:
