@@ -80,7 +80,10 @@ class BusSettings(BaseModel):
     partitions: int = Field(default=6, ge=1)
     replication_factor: int = Field(default=1, ge=1)
     group_id: str = "streamcore-workers"
-    session_timeout_ms: int = 30_000
+    # A consumer that stops heartbeating for session_timeout_ms (a killed worker) loses
+    # its partitions to the others; with the worker lease below, its job runs again
+    # elsewhere within about 15 s.
+    session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     # A worker keeps polling (partitions paused) while FFmpeg runs; this is only the
     # last line of defence against a wedged process.
@@ -115,9 +118,15 @@ class RedisSettings(BaseModel):
 class WorkerSettings(BaseModel):
     concurrency: int = Field(default=1, ge=1, le=32)
     max_attempts: int = Field(default=3, ge=1)
-    # A job whose worker stopped heartbeating for this long is given back to the queue.
-    lease_seconds: float = 60.0
-    heartbeat_seconds: float = 5.0
+    # A running job's worker renews its lease every heartbeat_seconds; one that stopped
+    # renewing for lease_seconds (killed, frozen, cut off from the database) loses the
+    # job, which another worker takes over: every worker looks for such jobs each
+    # lease_seconds / 4. Worst case from a worker's death to the retry being claimed:
+    # lease + lease/4 + the relay's interval, about 14 s with these defaults. A shorter
+    # lease reacts faster but gives jobs away on database hiccups (the fenced old
+    # attempt then stops, so nothing completes twice, but work is repeated).
+    lease_seconds: float = Field(default=10.0, gt=0)
+    heartbeat_seconds: float = Field(default=3.0, gt=0)
     # Retry delay after transient failure n: uniform in [c/2, c], c = base * 2**(n-1) <= max.
     backoff_base_seconds: float = Field(default=2.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)

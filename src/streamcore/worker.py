@@ -28,6 +28,7 @@ from streamcore.processing.consumers import ConsumerPool
 from streamcore.processing.relay import OutboxRelay, Topics
 from streamcore.processing.runner import JobRunner
 from streamcore.processing.tasks import HANDLERS
+from streamcore.processing.workdirs import sweep_work_dirs
 from streamcore.uploads.cleanup import sweep_abandoned
 
 log = structlog.get_logger(__name__)
@@ -92,6 +93,7 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
             jobs.append(runner.run(stop))
         jobs.append(_heartbeat(infra, runner, pool, stop))
         jobs.append(_sweep_abandoned_uploads(infra, stop))
+        jobs.append(_sweep_work_dirs(infra, stop))
     tasks = [asyncio.create_task(job) for job in jobs]
     try:
         await asyncio.gather(*tasks)
@@ -111,6 +113,17 @@ async def _sweep_abandoned_uploads(infra: Infra, stop: asyncio.Event) -> None:
             log.warning("worker.sweep_failed", exc_info=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
+
+
+async def _sweep_work_dirs(infra: Infra, stop: asyncio.Event) -> None:
+    """At start, then every lease period: what killed attempts left on this disk."""
+    while not stop.is_set():
+        try:
+            await sweep_work_dirs(infra)
+        except Exception:
+            log.warning("worker.work_dir_sweep_failed", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), infra.settings.worker.lease_seconds)
 
 
 async def _maintenance(runner: JobRunner, stop: asyncio.Event) -> None:
