@@ -112,7 +112,9 @@ class RedisSettings(BaseModel):
     # Empty: embedded mode: job cancellation signals, realtime fan-out, signaling
     # presence and rate limits stay inside the process.
     url: str = ""
-    channel_prefix: str = "streamcore"
+    # Every key and channel streamcore uses starts with "<prefix>:" (events, socketio,
+    # presence:<room>, ratelimit:<key>, cancel), so deployments can share one Redis.
+    prefix: str = "streamcore"
 
 
 class WorkerSettings(BaseModel):
@@ -130,6 +132,10 @@ class WorkerSettings(BaseModel):
     # Retry delay after transient failure n: uniform in [c/2, c], c = base * 2**(n-1) <= max.
     backoff_base_seconds: float = Field(default=2.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
+    # `streamcore worker` serves Prometheus metrics here (0: off). The embedded worker
+    # of `streamcore serve` reports through the API's own /metrics.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9400, ge=0, le=65535)
 
 
 class MediaSettings(BaseModel):

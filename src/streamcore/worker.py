@@ -23,6 +23,7 @@ from streamcore.config import Settings
 from streamcore.infra import Infra, build_infra
 from streamcore.observability.health import wait_until_ready
 from streamcore.observability.logging import configure_logging
+from streamcore.observability.metrics import serve_metrics
 from streamcore.processing import service as processing
 from streamcore.processing.consumers import ConsumerPool
 from streamcore.processing.relay import OutboxRelay, Topics
@@ -39,6 +40,14 @@ async def run_worker(settings: Settings) -> None:
 
     configure_logging(settings.log_level, json=settings.log_json)
     infra = build_infra(settings)
+    cfg = settings.worker
+    stop_metrics = (
+        serve_metrics(infra.metrics.registry, cfg.metrics_host, cfg.metrics_port)
+        if cfg.metrics_port
+        else None
+    )
+    if stop_metrics is not None:
+        log.info("worker.metrics", url=f"http://{cfg.metrics_host}:{cfg.metrics_port}/metrics")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -53,6 +62,8 @@ async def run_worker(settings: Settings) -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     finally:
+        if stop_metrics is not None:
+            stop_metrics()
         await infra.close()
 
 

@@ -19,7 +19,14 @@ from streamcore.config import ConfigError, Settings
 from streamcore.db import migrate
 from streamcore.db.session import create_engine
 from tests.fixtures.cluster import env_without_streamcore
-from tests.fixtures.services import free_port, pg_admin_dsn, postgres_database
+from tests.fixtures.object_stores import S3Server
+from tests.fixtures.services import (
+    free_port,
+    live_server,
+    pg_admin_dsn,
+    postgres_database,
+    server_env,
+)
 
 
 def _settings(**values: object) -> Settings:
@@ -161,3 +168,23 @@ def test_four_concurrent_migrations_on_an_empty_database_all_succeed(tmp_path: P
             failed = [p.stdout.read() for p in procs if p.returncode != 0 and p.stdout]
             assert failed == [], f"trial {trial}: {failed[0][-3000:]}"
             assert asyncio.run(_revision(url)) == migrate.head_revision()
+
+
+def test_missing_bucket_is_named_on_health_and_in_the_startup_log(
+    tmp_path: Path, s3_server: S3Server, secret: str
+) -> None:
+    bucket = f"missing-{uuid.uuid4().hex[:8]}"
+    env = server_env(
+        tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", secret,
+        **{**s3_server.env(bucket), "STREAMCORE_STORAGE__S3_CREATE_BUCKET": "false"},
+        STREAMCORE_STARTUP_TIMEOUT_SECONDS="1",
+    )  # fmt: skip
+    with live_server(tmp_path, env, healthy=False) as srv:
+        health = httpx.get(f"{srv.base_url}/health", timeout=10)
+        assert health.status_code == 503
+        problem = health.json()["checks"]["storage"]
+        assert problem == f"error: StorageUnavailable: bucket '{bucket}' does not exist"
+        log = srv.log_path.read_text()
+        assert "startup.dependency_unavailable" in log
+        assert f"bucket '{bucket}' does not exist" in log
+        assert "startup.degraded" in log
