@@ -25,7 +25,7 @@ from streamcore.admin.endpoints import router as admin_router
 from streamcore.auth.endpoints import keys_router as api_keys_router
 from streamcore.auth.endpoints import router as auth_router
 from streamcore.config import Settings
-from streamcore.db import migrate
+from streamcore.db.migrate import ensure_schema
 from streamcore.db.session import is_sqlite
 from streamcore.errors import AppError, Forbidden, TooManyRequests, Unauthorized, error_responses
 from streamcore.infra import Infra, build_infra
@@ -67,19 +67,6 @@ STATUS_NAMES = {
 }
 
 
-async def ensure_schema(infra: Infra) -> None:
-    """Migrate an empty database; an out-of-date one too when auto_migrate allows."""
-    current = await migrate.current_revision(infra.engine)
-    head = migrate.head_revision()
-    if current == head:
-        return
-    if current is None or infra.settings.database.auto_migrate:
-        log.info("db.migrating", current=current, head=head)
-        await migrate.upgrade(infra.engine)
-        return
-    raise RuntimeError(f"database is at {current}, code expects {head}: run `streamcore migrate`")
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -96,7 +83,7 @@ def create_app(
         current = infra or build_infra(settings)
         app.state.infra = current
         await wait_until_ready(current)
-        await ensure_schema(current)
+        await ensure_schema(current.engine, auto_migrate=settings.database.auto_migrate)
         await signaling.start(current)
         stop = asyncio.Event()
         worker_task = asyncio.create_task(

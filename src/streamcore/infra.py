@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from streamcore.adapters.bus.base import Bus
 from streamcore.adapters.bus.db import DatabaseBus
 from streamcore.adapters.bus.kafka import KafkaBus
 from streamcore.adapters.ffmpeg import FFmpegRunner
@@ -20,8 +21,6 @@ from streamcore.adapters.storage.azure import AzureBlobStorage, AzureConfig
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
 from streamcore.adapters.storage.s3 import S3Config, S3Storage
-from streamcore.auth.passwords import Passwords
-from streamcore.auth.tokens import AccessTokenCodec
 from streamcore.config import Settings
 from streamcore.db.session import (
     AFTER_COMMIT,
@@ -32,7 +31,9 @@ from streamcore.db.session import (
 )
 from streamcore.models import JobKind
 from streamcore.observability.metrics import Metrics
-from streamcore.stream.tokens import TokenCodec
+from streamcore.security.access_tokens import AccessTokenCodec
+from streamcore.security.passwords import Passwords
+from streamcore.security.stream_tokens import TokenCodec
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +47,7 @@ class Infra:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     storage: ObjectStorage
-    bus: DatabaseBus | KafkaBus
+    bus: Bus
     media: FFmpegRunner
     tokens: TokenCodec
     access_tokens: AccessTokenCodec
@@ -158,7 +159,7 @@ def build_infra(settings: Settings) -> Infra:
     )
 
 
-def build_bus(settings: Settings) -> DatabaseBus | KafkaBus:
+def build_bus(settings: Settings) -> Bus:
     bus = settings.bus
     if bus.backend == "kafka":
         return KafkaBus(bus.bootstrap_servers, request_timeout_ms=bus.request_timeout_ms)

@@ -15,13 +15,14 @@ from streamcore.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, S
 from streamcore.infra import Infra
 from streamcore.models import Asset, AssetSource, AssetStatus, JobKind
 from streamcore.processing import service as processing
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 MAX_CHUNKS = 100_000
 
 
 def chunk_key(asset_id: str, index: int) -> str:
-    return f"{videos.asset_prefix(asset_id)}/chunks/{index:06d}"
+    return layout.chunk_key(asset_id, index)
 
 
 async def start_take(session: AsyncSession, project_id: str, session_id: str, name: str) -> Asset:
@@ -30,7 +31,6 @@ async def start_take(session: AsyncSession, project_id: str, session_id: str, na
         project_id=project_id,
         session_id=session_id,
         source=AssetSource.recording,
-        status=AssetStatus.awaiting_upload,
         filename=name or "recording.webm",
         content_type="video/webm",
     )
@@ -85,19 +85,18 @@ async def complete_take(infra: Infra, session_id: str, asset_id: str, chunks: in
                 yield part
 
     try:
-        size = await infra.storage.put_stream(videos.source_key(asset_id), joined())
+        size = await infra.storage.put_stream(layout.source_key(asset_id), joined())
     except StorageUnavailable as exc:
         raise ServiceUnavailable("object storage is unavailable") from exc
     async with infra.transaction() as session:
         asset = await get_take(session, session_id, asset_id)
         _require_open(asset)
-        asset.size_bytes = size
-        asset.status = AssetStatus.uploaded
+        await lifecycle.mark_uploaded(session, asset, size)
         await processing.enqueue(
             session, asset.id, JobKind.ingest, max_attempts=infra.settings.worker.max_attempts
         )
     # The chunks are not needed once the source is whole.
-    await infra.storage.delete_prefix(f"{videos.asset_prefix(asset_id)}/chunks")
+    await infra.storage.delete_prefix(layout.chunks_prefix(asset_id))
     return asset
 
 

@@ -19,12 +19,13 @@ from streamcore.adapters.storage.base import InvalidKey, StorageUnavailable
 from streamcore.db.base import new_id
 from streamcore.errors import AppError, BadRequest, NotFound, ServiceUnavailable
 from streamcore.infra import Infra
-from streamcore.models import Asset, AssetSource, AssetStatus, JobKind, UploadLog
+from streamcore.models import Asset, AssetSource, JobKind, UploadLog
 from streamcore.processing import service as processing
 from streamcore.projects import service as projects
 from streamcore.sessions import service as sessions
 from streamcore.uploads.multipart import MultipartStream
 from streamcore.uploads.repository import UploadLogRepository
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -111,8 +112,7 @@ async def check_target(infra: Infra, project_id: str, session_id: str | None) ->
 async def mark_uploaded(infra: Infra, session: AsyncSession, asset: Asset, size: int) -> None:
     """The object is complete in storage: the asset becomes `uploaded` and its ingest
     job is written in the same transaction."""
-    videos.mark_working(asset, AssetStatus.uploaded)
-    asset.size_bytes = size
+    await lifecycle.mark_uploaded(session, asset, size)
     await processing.enqueue(
         session, asset.id, JobKind.ingest, max_attempts=infra.settings.worker.max_attempts
     )
@@ -137,7 +137,6 @@ async def register_stored(
             project_id=attempt.project_id or "",
             session_id=session_id,
             source=source,
-            status=AssetStatus.awaiting_upload,
             filename=attempt.filename,
             content_type=content_type,
             size_bytes=size,
@@ -159,7 +158,7 @@ async def receive_multipart(
 ) -> Asset:
     """Stream the first file part of a multipart body into storage and register it."""
     asset_id = new_id()
-    key = videos.source_key(asset_id)
+    key = layout.source_key(asset_id)
     attempt = Attempt(infra, client, "multipart", project_id)
     await check_target(infra, project_id, None)
     stream = MultipartStream(body, content_type, infra.settings.upload.max_bytes)
