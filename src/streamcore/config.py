@@ -324,6 +324,11 @@ class Settings(BaseSettings):
         """The configured secret, or (embedded mode only) one generated on first use and
         kept under data_dir. A node of a distributed deployment with its own generated
         key would reject every other node's logins and playback URLs, so that is an error."""
+        if self.secret_key.startswith("change-me"):
+            raise ConfigError(
+                "STREAMCORE_SECRET_KEY is still the example's placeholder: set a long "
+                "random value (the same on every node)"
+            )
         if self.secret_key:
             return self.secret_key
         parts = self.distributed_parts()
