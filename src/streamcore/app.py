@@ -79,6 +79,14 @@ async def ensure_schema(infra: Infra) -> None:
     raise RuntimeError(f"database is at {current}, code expects {head}: run `streamcore migrate`")
 
 
+def _request_id(header: str | None) -> str:
+    """The caller's X-Request-ID when it is a plain token, else a new one (a request id
+    ends up in logs and response headers: no control characters, bounded length)."""
+    if header and len(header) <= 64 and header.isascii() and header.isprintable():
+        return header
+    return uuid.uuid4().hex
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -137,9 +145,10 @@ def create_app(
     async def request_context(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = _request_id(request.headers.get("x-request-id"))
+        request.state.request_id = request_id
         started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(request_id=request_id[:64]):
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
             response = await call_next(request)
             route = request.scope.get("route")
             template = getattr(route, "path", "unmatched")
@@ -150,7 +159,7 @@ def create_app(
                     template, request.method, str(response.status_code)
                 ).inc()
                 infra_.metrics.http_duration.labels(template, request.method).observe(elapsed)
-            response.headers["X-Request-ID"] = request_id[:64]
+            response.headers["X-Request-ID"] = request_id
             if template != "/stream/{token}":
                 log.info(
                     "http.request",
@@ -188,8 +197,14 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("http.unhandled", error_class=type(exc).__name__)
-        return JSONResponse({"error": "InternalError", "detail": "internal error"}, status_code=500)
+        # The trace goes to the log under the request id; the client gets only the id.
+        request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+        log.exception("http.unhandled", error_class=type(exc).__name__, request_id=request_id)
+        return JSONResponse(
+            {"error": "InternalError", "detail": f"internal error (request id {request_id})"},
+            status_code=500,
+            headers={"X-Request-ID": request_id},
+        )
 
     # Every route but these public ones sits behind auth.dependencies.get_principal.
     protected = error_responses(Unauthorized, Forbidden, TooManyRequests)

@@ -147,7 +147,11 @@ class StreamSettings(BaseModel):
 
 
 class UploadSettings(BaseModel):
-    max_bytes: int = 20 * 1024**3
+    # The size limit of one upload, whichever way it comes in (form, presign, tus, URL
+    # import, recording take).
+    max_bytes: int = Field(default=20 * 1024**3, ge=1)
+    # Bytes all assets of one project may hold; 0: no quota.
+    project_quota_bytes: int = Field(default=0, ge=0)
     chunk_bytes: int = 1024 * 1024
     # One chunk of a session recording (MediaRecorder blobs are small).
     max_chunk_bytes: int = 64 * 1024**2

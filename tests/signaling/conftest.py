@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +16,10 @@ import socketio
 from tests.fixtures.services import LiveServer, live_server, postgres_database, server_env
 
 JS_DIR = Path(__file__).parent / "js"
-REDIS_URL = "redis://127.0.0.1:6379/3"
+# Database 3 of the run's Redis (STREAMCORE_TEST_REDIS_URL lets parallel runs use their own).
+REDIS_URL = (
+    os.environ.get("STREAMCORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/3"
+)
 
 
 @dataclass

@@ -65,7 +65,8 @@ def test_chunks_of_unknown_takes_are_404(client: httpx.Client) -> None:
     s2 = client.post("/sessions", json={"project_id": project}).json()["id"]
     take = client.post(f"/sessions/{s1}/recordings", json={}).json()["id"]
     assert client.put(f"/sessions/{s2}/recordings/{take}/chunks/0", content=b"x").status_code == 404
-    assert client.put(f"/sessions/{s1}/recordings/nope/chunks/0", content=b"x").status_code == 404
+    missing = f"/sessions/{s1}/recordings/{'0' * 32}/chunks/0"
+    assert client.put(missing, content=b"x").status_code == 404
     assert (
         client.put(f"/sessions/{s1}/recordings/{take}/chunks/-1", content=b"x").status_code == 400
     )

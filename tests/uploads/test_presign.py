@@ -149,6 +149,8 @@ def test_presign_refuses_bad_requests(client: httpx.Client) -> None:
     assert client.post("/uploads/presign", json={**body, "size": 0}).status_code == 422
     too_big = client.post("/uploads/presign", json={**body, "size": 10**15})
     assert too_big.status_code == 413
-    unknown = client.post("/uploads/presign", json={**body, "project_id": "nope", "size": 5})
+    unknown = client.post("/uploads/presign", json={**body, "project_id": "0" * 32, "size": 5})
     assert unknown.status_code == 404
-    assert client.post("/uploads/nope/complete").status_code == 404
+    malformed = client.post("/uploads/presign", json={**body, "project_id": "nope", "size": 5})
+    assert malformed.status_code == 422
+    assert client.post(f"/uploads/{'0' * 32}/complete").status_code == 404

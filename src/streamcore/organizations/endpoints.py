@@ -6,6 +6,7 @@ from streamcore.auth import service as auth
 from streamcore.auth.dependencies import UserDep
 from streamcore.deps import SessionDep
 from streamcore.errors import Conflict, Forbidden, NotFound, Unauthorized, error_responses
+from streamcore.inputs import PathId
 from streamcore.models import MemberRole
 from streamcore.organizations import service
 from streamcore.organizations.schemas import (
@@ -51,7 +52,7 @@ async def list_organizations(session: SessionDep, principal: UserDep) -> list[Or
     responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def list_members(
-    organization_id: str, session: SessionDep, principal: UserDep
+    organization_id: PathId, session: SessionDep, principal: UserDep
 ) -> list[MemberRead]:
     """The organization's members and their roles."""
     return [
@@ -67,7 +68,7 @@ async def list_members(
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def add_member(
-    organization_id: str, body: MemberCreate, session: SessionDep, principal: UserDep
+    organization_id: PathId, body: MemberCreate, session: SessionDep, principal: UserDep
 ) -> MemberRead:
     """Add an existing user to the organization as owner or collaborator (owners only)."""
     await service.owned_organization(session, principal, organization_id)
@@ -83,7 +84,7 @@ async def add_member(
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def remove_member(
-    organization_id: str, user_id: str, session: SessionDep, principal: UserDep
+    organization_id: PathId, user_id: PathId, session: SessionDep, principal: UserDep
 ) -> Response:
     """Remove a member (owners only; the last owner stays)."""
     await service.remove_member(session, principal, organization_id, user_id)

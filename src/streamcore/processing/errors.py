@@ -6,6 +6,24 @@ or the infrastructure's and are retried with backoff.
 
 from __future__ import annotations
 
+import re
+
+# FFmpeg's "[h264 @ 0x55d0c8]" line prefix, and anything shaped like a file path or URL.
+_LOG_PREFIX = re.compile(r"\[[^\]]+ @ 0x[0-9a-f]+\]\s*")
+_PATHS = re.compile(r"(?<![\w.])(?:[a-z][a-z0-9+.-]*:)?(?:/{1,2}[^\s'\",;:]+)+/?", re.IGNORECASE)
+
+
+def user_reason(tool_output: str, *, lines: int = 1) -> str:
+    """The last `lines` distinct lines of a tool's stderr, fit for users: no file
+    paths, URLs or memory addresses (those go to the log, never to `error.message`)."""
+    reasons: list[str] = []
+    for line in tool_output.splitlines():
+        text = _PATHS.sub("<file>", _LOG_PREFIX.sub("", line.strip()))
+        text = re.sub(r"0x[0-9a-f]{6,}", "", text).strip(" :")
+        if text and text != "<file>" and text not in reasons:
+            reasons.append(text)
+    return "; ".join(reasons[-lines:])[:300]
+
 
 class MediaError(Exception):
     """A permanent failure caused by the input."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import anyio
@@ -17,6 +16,7 @@ from streamcore.processing.errors import (
     ProbeFailed,
     SourceMissing,
     UnsupportedMedia,
+    user_reason,
 )
 from streamcore.processing.ladder import plan_ladder
 from streamcore.processing.probe import (
@@ -101,17 +101,10 @@ async def _probe(ctx: JobContext, path: Path) -> MediaInfo:
     )
 
 
-_LOG_PREFIX = re.compile(r"^\[[^\]]+ @ 0x[0-9a-f]+\]\s*")
-
-
 def _probe_reason(stderr_tail: str, path: Path) -> str:
     """ffprobe's own words, without addresses or our file paths."""
-    reasons: list[str] = []
-    for line in stderr_tail.splitlines():
-        text = _LOG_PREFIX.sub("", line.strip()).replace(f"{path}: ", "")
-        if text and str(path) not in text and text not in reasons:
-            reasons.append(text)
-    detail = "; ".join(reasons[-3:])[:300]
+    log.info("ingest.probe_failed", stderr=stderr_tail)
+    detail = user_reason(stderr_tail.replace(f"{path}: ", ""), lines=3)
     return f"not a readable media file ({detail})" if detail else "not a readable media file"
 
 

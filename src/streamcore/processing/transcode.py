@@ -25,6 +25,7 @@ from streamcore.processing.errors import (
     SourceMissing,
     TranscodeFailed,
     TransientError,
+    user_reason,
 )
 from streamcore.processing.ladder import Rendition
 from streamcore.processing.probe import MediaInfo, media_info_of
@@ -60,10 +61,11 @@ LADDER_SHARE = 0.95
 
 def classify_ffmpeg_failure(exc: FFmpegFailed) -> Exception:
     tail = exc.stderr_tail.lower()
-    last = next((ln for ln in reversed(exc.stderr_tail.splitlines()) if ln.strip()), "")
+    log.warning("transcode.ffmpeg_failed", returncode=exc.returncode, stderr=exc.stderr_tail)
+    reason = user_reason(exc.stderr_tail)
     if any(marker in tail for marker in DECODE_ERROR_MARKERS):
-        return DecodeFailed(f"the file is damaged and cannot be decoded ({last.strip()[:300]})")
-    return TranscodeFailed(f"FFmpeg failed with exit code {exc.returncode}: {last.strip()[:300]}")
+        return DecodeFailed(f"the file is damaged and cannot be decoded ({reason})")
+    return TranscodeFailed(f"FFmpeg failed with exit code {exc.returncode}: {reason}")
 
 
 async def run_ffmpeg(ctx: JobContext, args: list[str], **kwargs: Any) -> str:
@@ -76,9 +78,9 @@ async def run_ffmpeg(ctx: JobContext, args: list[str], **kwargs: Any) -> str:
     except FFmpegFailed as exc:
         raise classify_ffmpeg_failure(exc) from exc
     except FFmpegTimeout as exc:
-        raise LimitExceeded(f"processing took too long ({exc})") from exc
+        raise LimitExceeded("processing took too long") from exc
     except FFmpegStalled as exc:
-        raise TransientError(f"FFmpeg stalled: {exc}") from exc
+        raise TransientError("FFmpeg stopped making progress") from exc
 
 
 @dataclass

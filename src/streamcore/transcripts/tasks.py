@@ -19,7 +19,7 @@ from streamcore.adapters.transcribe.base import (
 )
 from streamcore.adapters.transcribe.languages import language_name
 from streamcore.models import Asset, AssetStatus
-from streamcore.processing.errors import SourceMissing, TransientError
+from streamcore.processing.errors import SourceMissing, TransientError, user_reason
 from streamcore.processing.probe import MediaInfo, media_info_of
 from streamcore.processing.progress import progress_fraction
 from streamcore.processing.runner import JobCancelled, JobContext
@@ -111,12 +111,13 @@ async def _extract_audio(ctx: JobContext, info: MediaInfo, wav: Path) -> None:
     except ObjectNotFound as exc:
         raise SourceMissing("the uploaded file is not in storage") from exc
     except FFmpegFailed as exc:
-        last = next((ln for ln in reversed(exc.stderr_tail.splitlines()) if ln.strip()), "")
-        raise AudioExtractionFailed(f"cannot decode the audio ({last.strip()[:300]})") from exc
+        log.warning("transcribe.ffmpeg_failed", stderr=exc.stderr_tail)
+        reason = user_reason(exc.stderr_tail)
+        raise AudioExtractionFailed(f"cannot decode the audio ({reason})") from exc
     except FFmpegTimeout as exc:
-        raise AudioExtractionFailed(f"audio extraction took too long ({exc})") from exc
+        raise AudioExtractionFailed("audio extraction took too long") from exc
     except FFmpegStalled as exc:
-        raise TransientError(f"FFmpeg stalled: {exc}") from exc
+        raise TransientError("FFmpeg stopped making progress") from exc
 
 
 async def _store(ctx: JobContext, result: Transcript, duration: float, master_key: str) -> None:

@@ -15,6 +15,7 @@ from streamcore.errors import (
     UnsupportedMediaType,
     error_responses,
 )
+from streamcore.inputs import PathId, header_int, parse_id
 from streamcore.uploads import tus
 from streamcore.uploads.errors import ChecksumMismatch, Gone, PreconditionFailed
 from streamcore.uploads.http import body_of, client_of
@@ -27,13 +28,6 @@ OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 def _require_tus(request: Request) -> None:
     if request.headers.get("tus-resumable") != tus.VERSION:
         raise PreconditionFailed(f"this server speaks tus {tus.VERSION}")
-
-
-def _int_header(request: Request, name: str) -> int:
-    value = request.headers.get(name, "")
-    if not value.isdigit():
-        raise BadRequest(f"{name} must be a non-negative integer")
-    return int(value)
 
 
 def _server_headers(request: Request) -> dict[str, str]:
@@ -66,11 +60,13 @@ async def tus_create(
     _require_tus(request)
     if "upload-defer-length" in request.headers:
         raise BadRequest("Upload-Defer-Length is not supported; send Upload-Length")
-    length = _int_header(request, "upload-length")
+    length = header_int(request.headers.get("upload-length"), "Upload-Length")
     meta = tus.parse_metadata(request.headers.get("upload-metadata"))
-    if not meta.get("project_id"):
+    project_id = parse_id(meta.get("project_id"), "Upload-Metadata project_id")
+    if project_id is None:
         raise BadRequest("Upload-Metadata must carry project_id")
-    await authorize(session, principal, meta["project_id"], Action.upload)
+    parse_id(meta.get("session_id"), "Upload-Metadata session_id")
+    await authorize(session, principal, project_id, Action.upload)
     upload = await tus.create(infra, session, length=length, meta=meta, principal=principal.label)
     location = str(request.url_for("tus_upload", upload_id=upload.id))
     headers = {**tus.headers_of(upload), "Location": location}
@@ -84,7 +80,7 @@ async def tus_create(
     responses=error_responses(NotFound, Gone),
 )
 async def tus_head(
-    upload_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    upload_id: PathId, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     """The upload's offset: where a resumed upload continues."""
     _require_tus(request)
@@ -111,13 +107,13 @@ async def tus_head(
     ),
 )
 async def tus_patch(
-    upload_id: str, request: Request, infra: InfraDep, principal: PrincipalDep
+    upload_id: PathId, request: Request, infra: InfraDep, principal: PrincipalDep
 ) -> Response:
     """Append bytes at Upload-Offset; the last PATCH starts processing."""
     _require_tus(request)
     if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"PATCH bodies must be {OFFSET_CONTENT_TYPE}")
-    offset = _int_header(request, "upload-offset")
+    offset = header_int(request.headers.get("upload-offset"), "Upload-Offset")
     checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
     async with infra.transaction() as session:
         project_id = (await tus.get(session, upload_id)).project_id
@@ -140,7 +136,7 @@ async def tus_patch(
     responses=error_responses(NotFound, Conflict, Gone),
 )
 async def tus_delete(
-    upload_id: str, request: Request, infra: InfraDep, principal: PrincipalDep
+    upload_id: PathId, request: Request, infra: InfraDep, principal: PrincipalDep
 ) -> Response:
     """Terminate an upload and drop its bytes."""
     _require_tus(request)
