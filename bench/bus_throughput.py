@@ -18,12 +18,14 @@ from tests.bus.helpers import kafka_services, make_jobs
 from tests.fixtures.kafka import start_broker
 from tests.fixtures.services import postgres_database
 
-from streamcore.app import ensure_schema
 from streamcore.config import Settings
+from streamcore.db.migrate import ensure_schema
 from streamcore.infra import Infra, build_infra
 from streamcore.models import JobKind, JobStatus
 from streamcore.processing import service as processing
 from streamcore.processing.runner import JobContext, JobRunner
+from streamcore.processing.specs import JobSpec
+from streamcore.processing.tasks import cancel_video, fail_video
 
 
 async def noop(ctx: JobContext) -> None:
@@ -45,9 +47,16 @@ async def _wait_drained(infra: Infra, jobs: int) -> None:
 
 async def run_db(settings: Settings, jobs: int) -> float:
     infra = build_infra(settings)
-    await ensure_schema(infra)
+    await ensure_schema(infra.engine, auto_migrate=infra.settings.database.auto_migrate)
     stop = asyncio.Event()
-    runner = JobRunner(infra, {JobKind.ingest: noop})
+    runner = JobRunner(
+        infra,
+        {
+            JobKind.ingest: JobSpec(
+                JobKind.ingest, noop, on_failure=fail_video, on_cancel=cancel_video
+            )
+        },
+    )
     task = asyncio.create_task(runner.run(stop))
     try:
         started = time.perf_counter()
@@ -63,7 +72,7 @@ async def run_db(settings: Settings, jobs: int) -> float:
 
 async def run_kafka(settings: Settings, jobs: int) -> float:
     infra = build_infra(settings)
-    await ensure_schema(infra)
+    await ensure_schema(infra.engine, auto_migrate=infra.settings.database.auto_migrate)
     try:
         async with kafka_services(infra, {JobKind.ingest: noop}) as services:
             # Let the whole pool join the group before the clock starts.

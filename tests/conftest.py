@@ -146,7 +146,7 @@ async def infra(
     request: pytest.FixtureRequest, tmp_path: Path, pg_url: str
 ) -> AsyncIterator[Infra]:
     """In-process Infra on a migrated database (no HTTP, no worker loop)."""
-    from streamcore.app import ensure_schema
+    from streamcore.db.migrate import ensure_schema
 
     settings = Settings(
         data_dir=tmp_path,
@@ -154,7 +154,7 @@ async def infra(
         database={"url": _database_url(request.param, tmp_path, pg_url)},  # type: ignore[arg-type]
     )
     built = build_infra(settings)
-    await ensure_schema(built)
+    await ensure_schema(built.engine)
     try:
         yield built
     finally:

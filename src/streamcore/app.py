@@ -25,7 +25,7 @@ from streamcore.admin.endpoints import router as admin_router
 from streamcore.auth.endpoints import keys_router as api_keys_router
 from streamcore.auth.endpoints import router as auth_router
 from streamcore.config import Settings
-from streamcore.db import migrate
+from streamcore.db.migrate import ensure_schema
 from streamcore.db.session import is_sqlite
 from streamcore.errors import AppError, Forbidden, TooManyRequests, Unauthorized, error_responses
 from streamcore.infra import Infra, build_infra
@@ -66,19 +66,6 @@ STATUS_NAMES = {
 }
 
 
-async def ensure_schema(infra: Infra) -> None:
-    """Migrate an empty database; an out-of-date one too when auto_migrate allows."""
-    current = await migrate.current_revision(infra.engine)
-    head = migrate.head_revision()
-    if current == head:
-        return
-    if current is None or infra.settings.database.auto_migrate:
-        log.info("db.migrating", current=current, head=head)
-        await migrate.upgrade(infra.engine)
-        return
-    raise RuntimeError(f"database is at {current}, code expects {head}: run `streamcore migrate`")
-
-
 def _request_id(header: str | None) -> str:
     """The caller's X-Request-ID when it is a plain token, else a new one (a request id
     ends up in logs and response headers: no control characters, bounded length)."""
@@ -102,7 +89,7 @@ def create_app(
         own = infra is None
         current = infra or build_infra(settings)
         app.state.infra = current
-        await ensure_schema(current)
+        await ensure_schema(current.engine, auto_migrate=settings.database.auto_migrate)
         await signaling.start(current)
         stop = asyncio.Event()
         worker_task = asyncio.create_task(

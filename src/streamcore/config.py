@@ -61,6 +61,8 @@ class TopicSettings(BaseModel):
     transcode: str = "media.transcode"
     transcribe: str = "media.transcribe"
     transcribed: str = "media.transcribed"
+    # Every domain event of every video (video.*, transcript.*, upload.*), key = video id.
+    events: str = "streamcore.events"
     dlq_suffix: str = ".dlq"
     # Put in front of every name (one broker shared by several deployments or tests).
     prefix: str = ""

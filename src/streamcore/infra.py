@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from streamcore.adapters.bus.base import Bus
 from streamcore.adapters.bus.db import DatabaseBus
 from streamcore.adapters.bus.kafka import KafkaBus
 from streamcore.adapters.ffmpeg import FFmpegRunner
@@ -20,12 +21,12 @@ from streamcore.adapters.storage.azure import AzureBlobStorage, AzureConfig
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
 from streamcore.adapters.storage.s3 import S3Config, S3Storage
-from streamcore.auth.passwords import Passwords
-from streamcore.auth.tokens import AccessTokenCodec
 from streamcore.config import Settings
 from streamcore.db.session import AFTER_COMMIT, PENDING_JOBS, create_engine, create_sessionmaker
 from streamcore.observability.metrics import Metrics
-from streamcore.stream.tokens import TokenCodec
+from streamcore.security.access_tokens import AccessTokenCodec
+from streamcore.security.passwords import Passwords
+from streamcore.security.stream_tokens import TokenCodec
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +40,7 @@ class Infra:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     storage: ObjectStorage
-    bus: DatabaseBus | KafkaBus
+    bus: Bus
     media: FFmpegRunner
     tokens: TokenCodec
     access_tokens: AccessTokenCodec
@@ -146,7 +147,7 @@ def build_infra(settings: Settings) -> Infra:
     )
 
 
-def build_bus(settings: Settings) -> DatabaseBus | KafkaBus:
+def build_bus(settings: Settings) -> Bus:
     bus = settings.bus
     if bus.backend == "kafka":
         return KafkaBus(bus.bootstrap_servers, request_timeout_ms=bus.request_timeout_ms)

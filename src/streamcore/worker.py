@@ -18,23 +18,23 @@ from typing import Any
 
 import structlog
 
-from streamcore.adapters.bus.kafka import KafkaBus
 from streamcore.config import Settings
+from streamcore.db.migrate import ensure_schema
 from streamcore.infra import Infra, build_infra
 from streamcore.observability.logging import configure_logging
 from streamcore.processing import service as processing
+from streamcore.processing import tasks as video_jobs
 from streamcore.processing.consumers import ConsumerPool
 from streamcore.processing.relay import OutboxRelay, Topics
 from streamcore.processing.runner import JobRunner
-from streamcore.processing.tasks import HANDLERS
+from streamcore.processing.specs import JobRegistry, registry
+from streamcore.transcripts import tasks as transcript_jobs
 from streamcore.uploads.cleanup import sweep_abandoned
 
 log = structlog.get_logger(__name__)
 
 
 async def run_worker(settings: Settings) -> None:
-    from streamcore.app import ensure_schema
-
     configure_logging(settings.log_level, json=settings.log_json)
     infra = build_infra(settings)
     stop = asyncio.Event()
@@ -42,7 +42,7 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await ensure_schema(infra)
+        await ensure_schema(infra.engine, auto_migrate=infra.settings.database.auto_migrate)
         task = asyncio.create_task(run_job_services(infra, stop, consume=True))
         await stop.wait()
         log.info("worker.stopping")
@@ -52,19 +52,24 @@ async def run_worker(settings: Settings) -> None:
         await infra.close()
 
 
+def job_registry() -> JobRegistry:
+    """Every kind of job this worker runs, with its spec."""
+    return registry(video_jobs.SPECS, transcript_jobs.SPECS)
+
+
 async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) -> None:
     """The relay (Kafka mode) and, when consume, the worker itself; until cancelled."""
     jobs: list[Coroutine[Any, Any, None]] = []
-    bus = infra.bus
-    if isinstance(bus, KafkaBus):
-        jobs.append(OutboxRelay(infra, bus).run(stop))
+    broker = infra.bus.broker
+    if broker is not None:
+        jobs.append(OutboxRelay(infra, broker).run(stop))
     if consume:
-        runner = JobRunner(infra, HANDLERS)
+        runner = JobRunner(infra, job_registry())
         pool = None
-        if isinstance(bus, KafkaBus):
+        if broker is not None:
             pool = ConsumerPool(
                 runner,
-                bus,
+                broker,
                 infra.settings.bus,
                 Topics.from_settings(infra.settings),
                 others=lambda: _other_consumers(infra, runner.worker_id),

@@ -13,12 +13,13 @@ from streamcore.auth.dependencies import verify_credentials
 from streamcore.auth.principal import PrincipalKind, Scope
 from streamcore.db.base import utcnow
 from streamcore.errors import Unauthorized
-from streamcore.models import AssetSource, AssetStatus, Job, JobKind, JobStatus, User
+from streamcore.models import AssetStatus, Job, JobKind, JobStatus, User
 from streamcore.organizations import service as organizations
 from streamcore.projects import service as projects
 from streamcore.sessions import service as sessions
 from streamcore.videos import service as videos
 from tests.auth.conftest import Api
+from tests.seed import seed_asset
 
 
 class Tenant:
@@ -43,9 +44,7 @@ async def tenant(api: Api, status: AssetStatus = AssetStatus.failed) -> Tenant:
         t.org_id = org.id
         t.project_id = (await projects.create_project(s, "p", org.id)).id
         t.session_id = (await sessions.create_session(s, t.project_id, "s")).id
-        asset = await videos.create_asset(
-            s, project_id=t.project_id, source=AssetSource.upload, status=status
-        )
+        asset = await seed_asset(s, project_id=t.project_id, status=status)
         t.video_id = asset.id
     t.headers = {"Authorization": f"Bearer {api.infra.access_tokens.issue(t.user.id)}"}
     return t

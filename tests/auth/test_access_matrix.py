@@ -20,12 +20,10 @@ from sqlalchemy import update
 
 from streamcore.auth import service as auth
 from streamcore.auth.principal import Principal, PrincipalKind, Scope
-from streamcore.auth.tokens import AccessTokenCodec
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
 from streamcore.models import (
     ApiKey,
-    AssetSource,
     AssetStatus,
     JobKind,
     JobStatus,
@@ -35,12 +33,14 @@ from streamcore.models import (
 from streamcore.organizations import service as organizations
 from streamcore.processing import service as processing
 from streamcore.projects import service as projects
+from streamcore.security.access_tokens import AccessTokenCodec
 from streamcore.sessions import recordings
 from streamcore.sessions import service as sessions
 from streamcore.uploads import presign, tus
 from streamcore.uploads.schemas import PresignCreate
-from streamcore.videos import service as videos
+from streamcore.videos import layout
 from tests.auth.conftest import Api
+from tests.seed import seed_asset
 
 # Callers whose credentials must never get past authentication.
 REJECTED = [
@@ -158,9 +158,7 @@ async def build_key_delete(world: World) -> dict[str, Any]:
 
 async def build_reprocess(world: World) -> dict[str, Any]:
     async with world.infra.transaction() as s:
-        asset = await videos.create_asset(
-            s, project_id=world.ids["project"], source=AssetSource.upload, status=AssetStatus.failed
-        )
+        asset = await seed_asset(s, project_id=world.ids["project"], status=AssetStatus.failed)
     return {"url": fmt("/reprocess/{project}/", world) + asset.id}
 
 
@@ -171,9 +169,7 @@ async def build_upload(world: World) -> dict[str, Any]:
 async def build_events(world: World) -> dict[str, Any]:
     # A finished video: its event stream sends the final state and ends.
     async with world.infra.transaction() as s:
-        asset = await videos.create_asset(
-            s, project_id=world.ids["project"], source=AssetSource.upload, status=AssetStatus.ready
-        )
+        asset = await seed_asset(s, project_id=world.ids["project"], status=AssetStatus.ready)
     return {"url": f"/videos/{asset.id}/events"}
 
 
@@ -246,16 +242,15 @@ async def build_presign_complete(world: World) -> dict[str, Any]:
     body = PresignCreate(project_id=world.ids["project"], filename="a.mp4", size=4)
     async with world.infra.transaction() as s:
         out = await presign.create(world.infra, s, body, "t", urls)
-    await world.infra.storage.put_bytes(videos.source_key(out.asset_id), b"abcd")
+    await world.infra.storage.put_bytes(layout.source_key(out.asset_id), b"abcd")
     return {"url": f"/uploads/{out.asset_id}/complete"}
 
 
 async def _video_with_job(world: World, job_status: JobStatus) -> tuple[str, str]:
     async with world.infra.transaction() as s:
-        asset = await videos.create_asset(
+        asset = await seed_asset(
             s,
             project_id=world.ids["project"],
-            source=AssetSource.upload,
             status=AssetStatus.uploaded,
         )
         job = await processing.enqueue(s, asset.id, JobKind.ingest, max_attempts=3)
@@ -519,9 +514,7 @@ async def world(api: Api) -> World:
         assert other_org is not None
         await projects.create_project(s, "B", other_org.id)
         rec = await sessions.create_session(s, project.id, "session")
-        video = await videos.create_asset(
-            s, project_id=project.id, source=AssetSource.upload, status=AssetStatus.uploaded
-        )
+        video = await seed_asset(s, project_id=project.id, status=AssetStatus.uploaded)
     w.ids.update(owner=owner.id, org=org.id, project=project.id, session=rec.id, video=video.id)
 
     tokens = infra.access_tokens

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
-from streamcore.auth.tokens import AccessTokenCodec, InvalidToken, derive_key
+from streamcore.security.access_tokens import AccessTokenCodec, InvalidToken, derive_key
 
 codec = AccessTokenCodec.from_secret("server secret", ttl_seconds=900)
 

@@ -66,10 +66,10 @@ async def kafka_infra(
 ) -> AsyncIterator[Infra]:
     """In-process Infra in Kafka mode on PostgreSQL and Redis signals (no relay or
     consumers running)."""
-    from streamcore.app import ensure_schema
+    from streamcore.db.migrate import ensure_schema
 
     built = build_infra(kafka_settings(tmp_path, own_pg_url, broker, redis_url))
-    await ensure_schema(built)
+    await ensure_schema(built.engine)
     try:
         yield built
     finally:

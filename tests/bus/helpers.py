@@ -16,13 +16,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streamcore.adapters.bus.kafka import KafkaBus
 from streamcore.infra import Infra
-from streamcore.models import AssetSource, AssetStatus, Job, JobKind
+from streamcore.models import AssetStatus, Job, JobKind
 from streamcore.processing import service as processing
 from streamcore.processing.consumers import ConsumerPool
 from streamcore.processing.relay import OutboxRelay, Topics
-from streamcore.processing.runner import Handler, JobRunner
+from streamcore.processing.runner import JobRunner
+from streamcore.processing.specs import Handler
 from streamcore.projects import service as projects
-from streamcore.videos import service as videos
+from tests.seed import seed_asset, specs
 
 
 @dataclass
@@ -38,7 +39,7 @@ async def kafka_services(
 ) -> AsyncIterator[Services]:
     assert isinstance(infra.bus, KafkaBus)
     stop = asyncio.Event()
-    runner = JobRunner(infra, handlers, worker_id=worker_id)
+    runner = JobRunner(infra, specs(handlers), worker_id=worker_id)
     relay = OutboxRelay(infra, infra.bus)
     pool = ConsumerPool(runner, infra.bus, infra.settings.bus, relay.topics)
     await relay.ensure_topics()
@@ -71,9 +72,7 @@ async def make_jobs(
     async with infra.transaction() as s:
         project = await projects.create_project(s, "bus")
         for _ in range(count):
-            asset = await videos.create_asset(
-                s, project_id=project.id, source=AssetSource.upload, status=AssetStatus.uploaded
-            )
+            asset = await seed_asset(s, project_id=project.id, status=AssetStatus.uploaded)
             job = await processing.enqueue(s, asset.id, kind, max_attempts=max_attempts)
             out.append((asset.id, job.id))
     return out

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from pathlib import Path
 
-from streamcore.app import ensure_schema
+from streamcore.db.migrate import ensure_schema
 from streamcore.infra import Infra, build_infra
 from streamcore.models import JobKind, JobStatus
 from streamcore.processing.runner import JobContext
@@ -43,7 +43,7 @@ async def test_pool_grows_with_lag_and_shrinks_when_idle(
         },
     )
     infra = build_infra(settings)
-    await ensure_schema(infra)
+    await ensure_schema(infra.engine, auto_migrate=infra.settings.database.auto_migrate)
 
     async def slow(ctx: JobContext) -> None:
         await asyncio.sleep(JOB_SECONDS)

@@ -9,20 +9,19 @@ from sqlalchemy import update
 
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
-from streamcore.models import AssetSource, AssetStatus, Job, JobKind, JobStatus
+from streamcore.models import AssetStatus, Job, JobKind, JobStatus
 from streamcore.processing import service as processing
 from streamcore.processing.errors import TransientError, UnsupportedMedia
 from streamcore.processing.runner import JobContext, JobRunner, LostLease, backoff_seconds
 from streamcore.projects import service as projects
 from streamcore.videos import service as videos
+from tests.seed import seed_asset, specs
 
 
 async def make_job(infra: Infra, max_attempts: int = 3) -> tuple[str, str]:
     async with infra.transaction() as s:
         project = await projects.create_project(s, "runner")
-        asset = await videos.create_asset(
-            s, project_id=project.id, source=AssetSource.upload, status=AssetStatus.uploaded
-        )
+        asset = await seed_asset(s, project_id=project.id, status=AssetStatus.uploaded)
         job = await processing.enqueue(s, asset.id, JobKind.ingest, max_attempts=max_attempts)
     return asset.id, job.id
 
@@ -46,7 +45,7 @@ async def test_permanent_error_fails_job_and_asset_at_once(infra: Infra) -> None
     async def handler(ctx: JobContext) -> None:
         raise UnsupportedMedia("nope")
 
-    runner = JobRunner(infra, {JobKind.ingest: handler})
+    runner = JobRunner(infra, specs({JobKind.ingest: handler}))
     assert await runner.run_until_idle() == 1
     job, status, error = await load(infra, job_id)
     assert (job.status, job.attempts, status, error) == (
@@ -66,7 +65,7 @@ async def test_transient_error_retries_with_backoff_then_dead(infra: Infra) -> N
         calls += 1
         raise TransientError("storage down")
 
-    runner = JobRunner(infra, {JobKind.ingest: handler})
+    runner = JobRunner(infra, specs({JobKind.ingest: handler}))
     await runner.run_until_idle()
     job, status, _ = await load(infra, job_id)
     assert job.status is JobStatus.queued
@@ -102,7 +101,7 @@ async def test_stale_lease_is_reclaimed_and_old_worker_is_fenced(infra: Infra) -
         async with ctx.finish():
             pass
 
-    dead = JobRunner(infra, {JobKind.ingest: handler}, worker_id="dead-worker")
+    dead = JobRunner(infra, specs({JobKind.ingest: handler}), worker_id="dead-worker")
     job = await dead._claim()
     assert job is not None
     assert job.id == job_id
@@ -111,7 +110,7 @@ async def test_stale_lease_is_reclaimed_and_old_worker_is_fenced(infra: Infra) -
         await s.execute(
             update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(hours=1))
         )
-    alive = JobRunner(infra, {JobKind.ingest: handler}, worker_id="alive-worker")
+    alive = JobRunner(infra, specs({JobKind.ingest: handler}), worker_id="alive-worker")
     await alive.reclaim_stale()
     assert await alive.run_until_idle() == 1
     job2, _, _ = await load(infra, job_id)

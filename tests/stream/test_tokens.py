@@ -4,8 +4,8 @@ import time
 
 import pytest
 
+from streamcore.security.stream_tokens import InvalidToken, StreamClaim, TokenCodec
 from streamcore.stream.playlists import resolve, rewrite_playlist
-from streamcore.stream.tokens import InvalidToken, StreamClaim, TokenCodec
 
 
 def test_round_trip_and_url_safe() -> None:

@@ -11,7 +11,6 @@ from streamcore.errors import Conflict, ServiceUnavailable, Unprocessable
 from streamcore.infra import Infra
 from streamcore.models import (
     Asset,
-    AssetSource,
     AssetStatus,
     Job,
     JobKind,
@@ -20,10 +19,12 @@ from streamcore.models import (
     TranscriptStatus,
 )
 from streamcore.processing.runner import JobRunner
-from streamcore.processing.tasks import HANDLERS
 from streamcore.projects import service as projects
 from streamcore.transcripts import service as transcripts
+from streamcore.videos import layout
 from streamcore.videos import service as videos
+from streamcore.worker import job_registry
+from tests.seed import seed_asset
 
 
 async def ready_asset(
@@ -31,17 +32,15 @@ async def ready_asset(
 ) -> str:
     async with infra.transaction() as session:
         project = await projects.create_project(session, "p", auto_transcribe=auto_transcribe)
-        asset = await videos.create_asset(
-            session, project_id=project.id, source=AssetSource.upload, status=AssetStatus.ready
-        )
+        asset = await seed_asset(session, project_id=project.id, status=AssetStatus.ready)
         asset.container = "mov,mp4,m4a,3gp,3g2,mj2"
         asset.duration_seconds = 18.0
         asset.audio_codec = "aac" if audio else None
         asset.video_codec = "h264"
-        asset.playback_key = f"{videos.hls_prefix(asset.id)}/master.m3u8"
+        asset.playback_key = f"{layout.hls_prefix(asset.id)}/master.m3u8"
         asset_id = asset.id
     if source is not None:
-        await infra.storage.put_file(videos.source_key(asset_id), source)
+        await infra.storage.put_file(layout.source_key(asset_id), source)
     return asset_id
 
 
@@ -55,7 +54,7 @@ async def load(infra: Infra, asset_id: str) -> tuple[Asset, list[Job]]:
 def runner(infra: Infra) -> JobRunner:
     """A runner of transcriptions only. The PostgreSQL database is shared by the run,
     so other tests' jobs may be queued too: assertions look at one asset's jobs."""
-    return JobRunner(infra, {JobKind.transcribe: HANDLERS[JobKind.transcribe]})
+    return JobRunner(infra, {JobKind.transcribe: job_registry()[JobKind.transcribe]})
 
 
 async def request(infra: Infra, asset_id: str) -> None:
@@ -126,7 +125,7 @@ async def test_a_failed_transcription_fails_the_transcript_not_the_video(infra: 
 
 async def test_a_stopped_transcription_keeps_the_video(infra: Infra, speech: Path) -> None:
     asset_id = await ready_asset(infra, source=speech / "speech.mp4")
-    master = f"{videos.hls_prefix(asset_id)}/master.m3u8"
+    master = f"{layout.hls_prefix(asset_id)}/master.m3u8"
     await infra.storage.put_bytes(master, b"#EXTM3U\n")
     await request(infra, asset_id)
     async with infra.transaction() as session:
@@ -147,7 +146,9 @@ async def test_emit_transcribed_records_an_outbox_event(infra: Infra) -> None:
         asset = await videos.get_asset(session, asset_id)
         await transcripts.emit_transcribed(session, asset, {"language": "en"})
     async with infra.transaction() as session:
-        query = select(OutboxEvent).where(OutboxEvent.key == asset_id)
+        query = select(OutboxEvent).where(
+            OutboxEvent.key == asset_id, OutboxEvent.topic == transcripts.TRANSCRIBED_TOPIC
+        )
         (event,) = (await session.execute(query)).scalars()
     assert event.topic == "media.transcribed"
     assert event.key == asset_id

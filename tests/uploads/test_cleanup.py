@@ -17,6 +17,7 @@ from streamcore.sessions import recordings
 from streamcore.sessions import service as sessions
 from streamcore.uploads import tus
 from streamcore.uploads.cleanup import sweep_abandoned
+from streamcore.videos import layout
 from streamcore.videos import service as videos
 from tests.fixtures.services import live_server, server_env
 from tests.helpers import create_project, wait_final
@@ -28,7 +29,7 @@ async def open_tus_upload(infra: Infra, project_id: str) -> Upload:
         upload = await tus.create(
             infra, s, length=10, meta={"project_id": project_id}, principal="test"
         )
-        chunk = f"{videos.asset_prefix(upload.asset_id)}/tus/000000"
+        chunk = f"{layout.asset_prefix(upload.asset_id)}/tus/000000"
         upload.chunk_keys = [chunk]
     await infra.storage.put_bytes(chunk, b"first half")
     return upload

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.adapters.bus.kafka import BusUnavailable, KafkaBus
+from streamcore.adapters.bus.base import BusUnavailable
 from streamcore.admin.repository import StatsRepository
 from streamcore.admin.schemas import (
     JobRead,
@@ -36,7 +36,7 @@ async def stats(session: AsyncSession, infra: Infra) -> StatsRead:
     lag, lag_error = await _lag(repo, infra, topics)
     return StatsRead(
         bus=infra.bus.name,
-        group_id=infra.settings.bus.group_id if isinstance(infra.bus, KafkaBus) else None,
+        group_id=infra.settings.bus.group_id if infra.bus.broker else None,
         workers=[WorkerRead.model_validate(w) for w in workers],
         active_consumers=sum(w.consumers for w in workers),
         lag=lag,
@@ -56,7 +56,8 @@ async def stats(session: AsyncSession, infra: Infra) -> StatsRead:
 async def _lag(
     repo: StatsRepository, infra: Infra, topics: dict[JobKind, str]
 ) -> tuple[list[TopicLag], str | None]:
-    if not isinstance(infra.bus, KafkaBus):
+    broker = infra.bus.broker
+    if broker is None:
         due = await repo.due_by_kind(utcnow())
         return [
             TopicLag(
@@ -67,7 +68,7 @@ async def _lag(
             for kind, topic in topics.items()
         ], None
     try:
-        reading = await infra.bus.lag(infra.settings.bus.group_id, list(topics.values()))
+        reading = await broker.lag(infra.settings.bus.group_id, list(topics.values()))
     except BusUnavailable as exc:
         return [], str(exc)[:300]
     return [

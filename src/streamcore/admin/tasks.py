@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from streamcore.adapters.bus.kafka import KafkaBus
 from streamcore.errors import Conflict, NotFound
 from streamcore.infra import Infra
 from streamcore.models import JobStatus
@@ -17,11 +16,11 @@ async def replay_dlq(infra: Infra, *, timeout: float = 60.0) -> list[str]:
     """Put every dead job back in the queue: in Kafka mode the ones named by the DLQ
     topics' records (consumed in their own group), else every dead job in the table.
     Returns the ids of the jobs replayed."""
-    if not isinstance(infra.bus, KafkaBus):
+    bus = infra.bus.broker
+    if bus is None:
         async with infra.transaction() as session:
             ids = [job.id for job in await processing.dead_jobs(session)]
         return [job_id for job_id in ids if await _replay_one(infra, job_id)]
-    bus = infra.bus
     relay = OutboxRelay(infra, bus)
     await relay.ensure_topics()
     dlq = [relay.topics.dlq(t) for t in relay.topics.jobs()]

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from streamcore.app import ensure_schema
 from streamcore.auth import service
 from streamcore.config import Settings
+from streamcore.db.migrate import ensure_schema
 from streamcore.errors import BadRequest
 from streamcore.infra import build_infra
 
@@ -17,7 +17,7 @@ async def ensure_user(
     password of the existing one. ValueError for an unusable email or password."""
     infra = build_infra(settings)
     try:
-        await ensure_schema(infra)
+        await ensure_schema(infra.engine, auto_migrate=infra.settings.database.auto_migrate)
         async with infra.transaction() as session:
             user, created = await service.ensure_user(
                 session, infra, email, password, superadmin=superadmin

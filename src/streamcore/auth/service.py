@@ -23,7 +23,6 @@ from streamcore.auth.principal import (
     scope_actions,
 )
 from streamcore.auth.repository import ApiKeyRepository, RefreshTokenRepository, UserRepository
-from streamcore.auth.tokens import InvalidToken
 from streamcore.db.base import utcnow
 from streamcore.errors import (
     BadRequest,
@@ -38,6 +37,7 @@ from streamcore.infra import Infra
 from streamcore.models import ApiKey, RefreshToken, User
 from streamcore.organizations import service as organizations
 from streamcore.projects import service as projects
+from streamcore.security.access_tokens import InvalidToken
 
 log = structlog.get_logger(__name__)
 

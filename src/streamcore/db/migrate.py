@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -46,3 +49,22 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as conn:
         return await conn.run_sync(_current)
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database is behind the code and auto-migration is off."""
+
+
+async def ensure_schema(engine: AsyncEngine, *, auto_migrate: bool = True) -> None:
+    """Migrate an empty database; an out-of-date one too when auto_migrate allows."""
+    current = await current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None or auto_migrate:
+        log.info("db.migrating", current=current, head=head)
+        await upgrade(engine)
+        return
+    raise SchemaOutOfDate(
+        f"database is at {current}, code expects {head}: run `streamcore migrate`"
+    )

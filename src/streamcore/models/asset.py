@@ -17,6 +17,9 @@ class AssetStatus(enum.StrEnum):
     ready = "ready"
     failed = "failed"
     cancelled = "cancelled"
+    # DELETE /videos/{id}: playback stops, a purge removes the objects, then a tombstone.
+    deleting = "deleting"
+    deleted = "deleted"
 
 
 class TranscriptStatus(enum.StrEnum):

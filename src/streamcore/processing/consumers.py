@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import structlog
 
-from streamcore.adapters.bus.kafka import (
+from streamcore.adapters.bus.base import (
+    Broker,
     BusUnavailable,
     CommitFailed,
+    Consumer,
     ConsumerOptions,
-    KafkaBus,
     Record,
-    TopicConsumer,
 )
 from streamcore.config import BusSettings
 from streamcore.processing.relay import Topics, decode
@@ -47,7 +47,7 @@ def consumer_options(settings: BusSettings) -> ConsumerOptions:
 
 
 class JobConsumer:
-    def __init__(self, runner: JobRunner, consumer: TopicConsumer, name: str) -> None:
+    def __init__(self, runner: JobRunner, consumer: Consumer, name: str) -> None:
         self.runner = runner
         self.consumer = consumer
         self.name = name
@@ -158,7 +158,7 @@ class ConsumerPool:
     def __init__(
         self,
         runner: JobRunner,
-        bus: KafkaBus,
+        bus: Broker,
         settings: BusSettings,
         topics: Topics,
         *,
@@ -167,7 +167,7 @@ class ConsumerPool:
         self.runner = runner
         self.bus = bus
         self.settings = settings
-        self.topics = topics.jobs(list(runner.handlers))
+        self.topics = topics.jobs(list(runner.specs))
         self.others = others
         self.consumers: list[JobConsumer] = []
         self._tasks: dict[JobConsumer, asyncio.Task[None]] = {}

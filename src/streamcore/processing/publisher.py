@@ -36,6 +36,10 @@ class HlsPublisher:
     published_playlists: dict[str, str] = field(default_factory=dict)
     master_published: bool = False
     bytes_written: int = 0
+    # The asset already plays (a retry or replay over the same renditions): segments
+    # are replaced in place as they come, its playlists only once the run is complete,
+    # so what players hold never shrinks or names a segment that is not there.
+    republish: bool = False
 
     def _scan(self) -> tuple[dict[str, list[Path]], dict[str, str], str | None, int]:
         segments: dict[str, list[Path]] = {}
@@ -65,6 +69,8 @@ class HlsPublisher:
                 if rel not in self.published_segments:
                     await self.storage.put_file(f"{self.prefix}/{rel}", path)
                     self.published_segments.add(rel)
+        if self.republish and not final:
+            return False
         for name, text in playlists.items():
             if final:
                 text = finalize_playlist(text)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import structlog
 
-from streamcore.adapters.bus.kafka import BusUnavailable, KafkaBus, Outgoing
+from streamcore.adapters.bus.base import Broker, BusUnavailable, Outgoing
 from streamcore.config import Settings
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
@@ -38,6 +38,7 @@ class Topics:
     transcode: str
     transcribe: str
     transcribed: str
+    events: str
     dlq_suffix: str
 
     @classmethod
@@ -48,6 +49,7 @@ class Topics:
             transcode=t.prefix + t.transcode,
             transcribe=t.prefix + t.transcribe,
             transcribed=t.prefix + t.transcribed,
+            events=t.prefix + t.events,
             dlq_suffix=t.dlq_suffix,
         )
 
@@ -62,11 +64,11 @@ class Topics:
 
     def all(self) -> list[str]:
         base = [self.ingest, self.transcode, self.transcribe, self.transcribed]
-        return base + [self.dlq(t) for t in base]
+        return [*base, *(self.dlq(t) for t in base), self.events]
 
     def for_event(self, name: str) -> str:
         """The configured topic of a domain event recorded under its logical name."""
-        return {"media.transcribed": self.transcribed}.get(name, name)
+        return {"media.transcribed": self.transcribed, "events": self.events}.get(name, name)
 
     def kind_of(self, topic: str) -> JobKind | None:
         return next((k for k in JobKind if self.for_kind(k) == topic), None)
@@ -96,7 +98,7 @@ def decode(value: bytes) -> dict[str, object] | None:
 
 
 class OutboxRelay:
-    def __init__(self, infra: Infra, bus: KafkaBus) -> None:
+    def __init__(self, infra: Infra, bus: Broker) -> None:
         self.infra = infra
         self.bus = bus
         self.settings = infra.settings.bus
@@ -198,4 +200,4 @@ class OutboxRelay:
                 log.warning("relay.bus_unavailable", error=str(exc)[:300])
             except Exception:
                 log.exception("relay.failed")
-            await self.bus.wait(self.settings.relay_interval_seconds)
+            await self.infra.bus.wait(self.settings.relay_interval_seconds)

@@ -19,7 +19,7 @@ import random
 import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,17 +36,13 @@ from streamcore.infra import Infra
 from streamcore.models import Job, JobKind, JobStatus
 from streamcore.processing.errors import MediaError, TransientError
 from streamcore.processing.repository import JobRepository
-from streamcore.transcripts import service as transcripts
-from streamcore.videos import service as videos
-from streamcore.videos.events import asset_event, channels
+from streamcore.processing.specs import JobRegistry, ProgressHook
 
 log = structlog.get_logger(__name__)
 
 PROGRESS_MIN_INTERVAL = 1.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 300.0
-# Folders of an asset that a transcode writes; a cancel removes them all.
-OUTPUT_FOLDERS = ("hls", "derivatives", "thumbnails")
 
 
 class LostLease(Exception):
@@ -66,6 +62,7 @@ class JobContext:
     attempt: int
     worker_id: str
     work_dir: Path
+    on_progress: ProgressHook | None = None
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     _last_progress: float = 0.0
     _last_progress_at: float = 0.0
@@ -108,20 +105,12 @@ class JobContext:
         self._last_progress, self._last_progress_at = fraction, now
         elapsed = now - self._started_at
         eta = round(elapsed * (1 - fraction) / fraction, 1) if fraction > 0.01 else None
-        asset = None
         async with self.infra.transaction() as session:
             cancel = await JobRepository(session).set_progress(self.job_id, fraction)
-            if self.kind is JobKind.transcode:
-                asset = await videos.set_progress(session, self.asset_id, fraction, eta)
-        if asset is not None:
-            payload = asset_event(asset, "progress")
-            for channel in channels(asset.id, asset.project_id):
-                await self.infra.realtime.publish(channel, payload)
+            if self.on_progress is not None:
+                await self.on_progress(session, self.asset_id, fraction, eta)
         if cancel:
             self.cancel.set()
-
-
-Handler = Callable[[JobContext], Awaitable[None]]
 
 
 def backoff_seconds(
@@ -136,12 +125,12 @@ class JobRunner:
     def __init__(
         self,
         infra: Infra,
-        handlers: dict[JobKind, Handler],
+        specs: JobRegistry,
         *,
         worker_id: str | None = None,
     ) -> None:
         self.infra = infra
-        self.handlers = handlers
+        self.specs = specs
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.settings = infra.settings.worker
         self._last_reclaim = 0.0
@@ -208,7 +197,7 @@ class JobRunner:
 
     async def _claim(self) -> Job | None:
         async with self.infra.transaction() as session:
-            return await JobRepository(session).claim_next(self.worker_id, list(self.handlers))
+            return await JobRepository(session).claim_next(self.worker_id, list(self.specs))
 
     async def claim(self, job_id: str) -> Job | None:
         """Take the job a bus message names, if it is queued and due."""
@@ -222,19 +211,19 @@ class JobRunner:
         if now - self._last_reclaim < self.settings.lease_seconds / 4:
             return
         self._last_reclaim = now
-        cancelled: list[str] = []
+        cancelled: list[Job] = []
         async with self.infra.transaction() as session:
             for job in await JobRepository(session).stale_running(self.settings.lease_seconds):
                 log.warning("job.lease_expired", job_id=job.id, worker_id=job.worker_id)
                 if job.cancel_requested:
                     if await self._cancel_row(session, job):
-                        cancelled.append(job.asset_id)
+                        cancelled.append(job)
                 elif job.attempts >= job.max_attempts:
                     await self._bury(session, job, "WorkerLost", "the worker running it stopped")
                 else:
                     JobRepository.requeue(job, utcnow())
-        for asset_id in cancelled:
-            await self._delete_outputs(asset_id)
+        for job in cancelled:
+            await self._delete_outputs(job.kind, job.asset_id)
 
     async def _bury(self, session: AsyncSession, job: Job, error_class: str, msg: str) -> None:
         """Out of tries: `dead`, and (Kafka mode) the relay owes it a DLQ record."""
@@ -244,7 +233,7 @@ class JobRunner:
         job.worker_id = None
         job.finished_at = utcnow()
         job.published_at = None
-        await _fail_asset(session, job, error_class, msg)
+        await self.specs[job.kind].on_failure(session, job, error_class, msg)
 
     async def execute(self, job: Job) -> None:
         work_dir = self.infra.settings.data_dir / "work" / f"{job.id}-{job.attempts}"
@@ -256,6 +245,7 @@ class JobRunner:
             attempt=job.attempts,
             worker_id=self.worker_id,
             work_dir=work_dir,
+            on_progress=self.specs[job.kind].on_progress,
         )
         metrics = self.infra.metrics
         started = time.monotonic()
@@ -288,7 +278,7 @@ class JobRunner:
             if job.cancel_requested:
                 raise JobCancelled(job.id)
             ctx.work_dir.mkdir(parents=True, exist_ok=True)
-            await self.handlers[job.kind](ctx)
+            await self.specs[job.kind].run(ctx)
             return "succeeded", ""
         except asyncio.CancelledError:
             # The worker is stopping: give the job back at once, not after the lease.
@@ -357,13 +347,13 @@ class JobRunner:
                 if permanent:
                     job.status = JobStatus.failed
                     job.finished_at = utcnow()
-                    await _fail_asset(session, job, error_class, message)
+                    await self.specs[job.kind].on_failure(session, job, error_class, message)
                 else:
                     await self._bury(session, job, error_class, message)
         except Exception:
             log.exception("job.record_failure_failed")
         if cancelled:
-            await self._delete_outputs(ctx.asset_id)
+            await self._delete_outputs(ctx.kind, ctx.asset_id)
 
     async def _release(self, ctx: JobContext) -> None:
         """Back to the queue without spending an attempt (a graceful worker stop)."""
@@ -384,40 +374,21 @@ class JobRunner:
                 return
             delete = await self._cancel_row(session, job)
         if delete:
-            await self._delete_outputs(ctx.asset_id)
+            await self._delete_outputs(ctx.kind, ctx.asset_id)
         log.info("job.cancelled")
 
-    @staticmethod
-    async def _cancel_row(session: AsyncSession, job: Job) -> bool:
-        """Mark a job cancelled and what it was working on with it; True when the
-        video's outputs are to be deleted (a stopped transcription keeps the video)."""
+    async def _cancel_row(self, session: AsyncSession, job: Job) -> bool:
+        """Mark a job cancelled and, through its spec, what it worked on; True when
+        its partial outputs are to be removed."""
         job.status = JobStatus.cancelled
         job.worker_id = None
         job.finished_at = utcnow()
-        if job.kind is JobKind.transcribe:
-            await transcripts.record_failure(
-                session, job.asset_id, "Cancelled", "the transcription was stopped"
-            )
-            return False
-        asset = await videos.get_asset(session, job.asset_id, for_update=True)
-        videos.mark_cancelled(asset)
-        return True
+        return await self.specs[job.kind].on_cancel(session, job)
 
-    async def _delete_outputs(self, asset_id: str) -> None:
-        """Partial outputs of a stopped run: renditions, derivatives, thumbnails."""
-        prefix = videos.asset_prefix(asset_id)
-        for folder in OUTPUT_FOLDERS:
-            await self.infra.storage.delete_prefix(f"{prefix}/{folder}")
-
-
-async def _fail_asset(session: AsyncSession, job: Job, error_class: str, message: str) -> None:
-    """Record a job's final failure where it belongs: a failed transcription fails the
-    transcript, never the (still playable) video."""
-    if job.kind is JobKind.transcribe:
-        await transcripts.record_failure(session, job.asset_id, error_class, message)
-        return
-    asset = await videos.get_asset(session, job.asset_id, for_update=True)
-    videos.mark_failed(asset, error_class, message)
+    async def _delete_outputs(self, kind: JobKind, asset_id: str) -> None:
+        """Partial outputs of a stopped run, as its spec names them."""
+        for prefix in self.specs[kind].outputs(asset_id):
+            await self.infra.storage.delete_prefix(prefix)
 
 
 async def _remove_tree(path: Path) -> None:

@@ -17,6 +17,7 @@ from streamcore.errors import Conflict, NotFound
 from streamcore.models import AssetStatus, Job, JobKind, JobStatus, WorkerNode
 from streamcore.processing.relay import Topics
 from streamcore.processing.repository import JobRepository, WorkerRepository
+from streamcore.videos import lifecycle
 from streamcore.videos import service as videos
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ async def stop_asset(session: AsyncSession, asset_id: str) -> StopResult:
     if not result.stopping:
         if asset.status not in videos.WORKING_STATES and not result.cancelled:
             raise Conflict(f"the video is not being processed (status {asset.status})")
-        videos.mark_cancelled(asset)
+        await lifecycle.cancel(session, asset)
     await session.flush()
     result.status = asset.status
     for job_id in result.stopping:
@@ -91,7 +92,7 @@ async def retry_job(session: AsyncSession, job_id: str) -> Job:
         raise Conflict("the video has another job queued or running")
     if job.kind in REPLAY_STATUS:
         asset = await videos.get_asset(session, job.asset_id, for_update=True)
-        videos.mark_working(asset, REPLAY_STATUS[job.kind])
+        await lifecycle.start(session, asset, REPLAY_STATUS[job.kind])
     repo.reset(job)
     await session.flush()
     session.info.setdefault(PENDING_JOBS, []).append(job.id)

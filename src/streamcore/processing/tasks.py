@@ -1,4 +1,6 @@
-"""Job handlers: media.ingest here, media.transcode in transcode.py."""
+"""Video jobs: media.ingest here, media.transcode in transcode.py, and their specs: a
+final failure fails the video, a stop cancels it and removes the partial outputs, and
+the transcode's progress shows on the video."""
 
 from __future__ import annotations
 
@@ -6,10 +8,13 @@ from pathlib import Path
 
 import anyio
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.adapters.ffmpeg import ProbeError
 from streamcore.adapters.storage.base import ObjectNotFound
-from streamcore.models import AssetStatus, JobKind
+from streamcore.db.session import AFTER_COMMIT
+from streamcore.infra import Infra
+from streamcore.models import AssetStatus, Job, JobKind
 from streamcore.processing import service as processing
 from streamcore.processing import transcode
 from streamcore.processing.errors import (
@@ -25,9 +30,11 @@ from streamcore.processing.probe import (
     looks_like_text_playlist,
     probe_args,
 )
-from streamcore.processing.runner import Handler, JobCancelled, JobContext
-from streamcore.transcripts.tasks import transcribe
+from streamcore.processing.runner import JobCancelled, JobContext
+from streamcore.processing.specs import JobSpec
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
+from streamcore.videos.events import asset_event, channels
 
 log = structlog.get_logger(__name__)
 
@@ -35,15 +42,15 @@ log = structlog.get_logger(__name__)
 async def _begin(ctx: JobContext, status: AssetStatus) -> None:
     async with ctx.transaction() as session:
         asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
-        if asset.status is AssetStatus.cancelled:
+        if asset.status in (AssetStatus.cancelled, AssetStatus.deleting, AssetStatus.deleted):
             raise JobCancelled(ctx.asset_id)
-        videos.mark_working(asset, status)
+        await lifecycle.start(session, asset, status)
 
 
 async def ingest(ctx: JobContext) -> None:
     """Check the object, probe it, refuse what is not media, plan the ladder."""
     await _begin(ctx, AssetStatus.ingesting)
-    key = videos.source_key(ctx.asset_id)
+    key = layout.source_key(ctx.asset_id)
     try:
         async with ctx.infra.storage.local_copy(key) as path:
             info = await _probe(ctx, path)
@@ -64,9 +71,10 @@ async def ingest(ctx: JobContext) -> None:
                 "frame_rate": info.frame_rate,
                 "container": info.format_name,
             },
-            [r.to_dict() for r in renditions],
         )
-        videos.mark_working(asset, AssetStatus.transcoding)
+        if lifecycle.set_renditions(asset, [r.to_dict() for r in renditions]):
+            log.info("ingest.renditions_changed")
+        await lifecycle.start(session, asset, AssetStatus.transcoding)
         await processing.enqueue(
             session,
             ctx.asset_id,
@@ -108,8 +116,43 @@ def _probe_reason(stderr_tail: str, path: Path) -> str:
     return f"not a readable media file ({detail})" if detail else "not a readable media file"
 
 
-HANDLERS: dict[JobKind, Handler] = {
-    JobKind.ingest: ingest,
-    JobKind.transcode: transcode.transcode,
-    JobKind.transcribe: transcribe,
-}
+async def fail_video(session: AsyncSession, job: Job, error_class: str, message: str) -> None:
+    asset = await videos.get_asset(session, job.asset_id, for_update=True)
+    await lifecycle.fail(session, asset, error_class, message)
+
+
+async def cancel_video(session: AsyncSession, job: Job) -> bool:
+    asset = await videos.get_asset(session, job.asset_id, for_update=True)
+    if asset.status in (AssetStatus.deleting, AssetStatus.deleted):
+        return False  # the purge removes everything
+    await lifecycle.cancel(session, asset)
+    return True
+
+
+async def video_progress(
+    session: AsyncSession, asset_id: str, fraction: float, eta: float | None
+) -> None:
+    """Progress on the video, pushed to its listeners after commit."""
+    asset = await videos.set_progress(session, asset_id, fraction, eta)
+    if asset is None:
+        return
+    payload = asset_event(asset, "progress")
+
+    async def push(infra: Infra) -> None:
+        for channel in channels(asset.id, asset.project_id):
+            await infra.realtime.publish(channel, payload)
+
+    session.info.setdefault(AFTER_COMMIT, {})[f"progress:{asset_id}"] = push
+
+
+SPECS = (
+    JobSpec(JobKind.ingest, ingest, on_failure=fail_video, on_cancel=cancel_video),
+    JobSpec(
+        JobKind.transcode,
+        transcode.transcode,
+        on_failure=fail_video,
+        on_cancel=cancel_video,
+        outputs=layout.transcode_outputs,
+        on_progress=video_progress,
+    ),
+)

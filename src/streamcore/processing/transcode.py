@@ -33,6 +33,7 @@ from streamcore.processing.progress import progress_fraction
 from streamcore.processing.publisher import HlsPublisher
 from streamcore.processing.runner import JobCancelled, JobContext
 from streamcore.transcripts import service as transcripts
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -150,21 +151,25 @@ async def transcode(ctx: JobContext) -> None:
     """The ladder, published as it is written, then the derivatives; then `ready`."""
     async with ctx.transaction() as session:
         asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
-        if asset.status is AssetStatus.cancelled:
+        if asset.status in (AssetStatus.cancelled, AssetStatus.deleting, AssetStatus.deleted):
             raise JobCancelled(ctx.asset_id)
-        videos.mark_working(asset, AssetStatus.transcoding)
+        await lifecycle.start(session, asset, AssetStatus.transcoding)
         info = media_info_of(asset)
         renditions = [Rendition(**r) for r in asset.renditions]
+        playing = lifecycle.is_playable(asset)
     storage = ctx.infra.storage
-    prefix = videos.asset_prefix(ctx.asset_id)
-    # A previous attempt may have left outputs: replace them, never mix two runs.
-    for folder in ("hls", "derivatives", "thumbnails"):
-        await storage.delete_prefix(f"{prefix}/{folder}")
+    if not playing:
+        # A previous attempt may have left outputs nobody plays: never mix two runs.
+        for prefix in layout.transcode_outputs(ctx.asset_id):
+            await storage.delete_prefix(prefix)
     out = ctx.work_dir
     hls_dir = out / "hls"
     hls_dir.mkdir(parents=True, exist_ok=True)
-    publisher = HlsPublisher(storage, hls_dir, f"{prefix}/hls", [r.name for r in renditions])
-    master_key = f"{prefix}/hls/{MASTER_PLAYLIST}"
+    publisher = HlsPublisher(
+        storage, hls_dir, layout.hls_prefix(ctx.asset_id), [r.name for r in renditions],
+        republish=playing,
+    )  # fmt: skip
+    master_key = layout.master_key(ctx.asset_id)
     decoded = 0.0
     started = time.monotonic()
 
@@ -177,12 +182,13 @@ async def transcode(ctx: JobContext) -> None:
 
     async def on_playable() -> None:
         async with ctx.transaction() as session:
-            videos.mark_playable(await videos.get_asset(session, ctx.asset_id), master_key)
+            asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
+            await lifecycle.publish_playback(session, asset, master_key)
         log.info("transcode.playable", seconds=round(time.monotonic() - started, 2))
 
     media = ctx.infra.settings.media
     try:
-        async with storage.local_copy(videos.source_key(ctx.asset_id)) as src:
+        async with storage.local_copy(layout.source_key(ctx.asset_id)) as src:
             args = hls_ladder_args(
                 src, hls_dir, info, renditions,
                 preset=media.preset, segment_seconds=media.segment_seconds,
@@ -215,7 +221,7 @@ async def transcode(ctx: JobContext) -> None:
     )
     async with ctx.finish() as session:
         asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
-        videos.mark_ready(asset, master_key, outputs)
+        await lifecycle.mark_ready(session, asset, master_key, outputs)
         await transcripts.after_transcode(session, ctx.infra.settings, asset)
     log.info(
         "transcode.done",
@@ -235,7 +241,7 @@ async def _derivatives(
     """After the ladder: the mp4 (a remux of the top rung and the normalised audio),
     posters and the storyboard, all from our own renditions and side by side; then
     store them. Returns the keys for the asset row."""
-    prefix = videos.asset_prefix(ctx.asset_id)
+    prefix = layout.asset_prefix(ctx.asset_id)
     der_dir = out / "derivatives"
     der_dir.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"loudness": side.loudness}

@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.errors import Conflict, NotFound
-from streamcore.models import Asset, AssetStatus, JobKind
+from streamcore.models import Asset, JobKind
 from streamcore.processing import service as processing
+from streamcore.videos import lifecycle
 from streamcore.videos import service as videos
 
 
@@ -19,10 +20,9 @@ async def reprocess(
         raise NotFound("video not found")
     if asset.status not in videos.FINAL_STATES:
         raise Conflict(f"the video is {asset.status}; reprocess it once it is ready or failed")
-    videos.mark_working(asset, AssetStatus.uploaded)
-    # The old renditions are rebuilt under the same keys: no playback until ready again.
-    asset.playback_key = None
-    asset.renditions = []
+    # What plays keeps playing: the new run re-publishes over the same renditions
+    # (ingest unpublishes them when the new ladder differs).
+    await lifecycle.reprocess(session, asset)
     await session.flush()
     await processing.enqueue(session, asset.id, JobKind.ingest, max_attempts=max_attempts)
     return asset

@@ -17,13 +17,14 @@ from streamcore.infra import Infra
 from streamcore.models import Asset, AssetSource, AssetStatus, JobKind
 from streamcore.processing import service as processing
 from streamcore.uploads.limits import Allowance, allowance
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 MAX_CHUNKS = 100_000
 
 
 def chunk_key(asset_id: str, index: int) -> str:
-    return f"{videos.asset_prefix(asset_id)}/chunks/{index:06d}"
+    return layout.chunk_key(asset_id, index)
 
 
 async def start_take(session: AsyncSession, project_id: str, session_id: str, name: str) -> Asset:
@@ -32,7 +33,6 @@ async def start_take(session: AsyncSession, project_id: str, session_id: str, na
         project_id=project_id,
         session_id=session_id,
         source=AssetSource.recording,
-        status=AssetStatus.awaiting_upload,
         filename=name or "recording.webm",
         content_type="video/webm",
     )
@@ -96,7 +96,7 @@ async def complete_take(infra: Infra, session_id: str, asset_id: str, chunks: in
         asset = await get_take(session, session_id, asset_id)
         _require_open(asset)
     allowed = await take_allowance(infra, asset)
-    source = videos.source_key(asset_id)
+    source = layout.source_key(asset_id)
     try:
         keys = await _chunk_keys(infra, asset_id, chunks, allowed)
         joined = allowed.cap(chain_objects(infra.storage, keys))
@@ -109,24 +109,25 @@ async def complete_take(infra: Infra, session_id: str, asset_id: str, chunks: in
     async with infra.transaction() as session:
         asset = await get_take(session, session_id, asset_id)
         _require_open(asset)
-        asset.size_bytes = size
-        asset.status = AssetStatus.uploaded
+        await lifecycle.mark_uploaded(session, asset, size)
         await processing.enqueue(
             session, asset.id, JobKind.ingest, max_attempts=infra.settings.worker.max_attempts
         )
     # The chunks are not needed once the source is whole.
-    await infra.storage.delete_prefix(f"{videos.asset_prefix(asset_id)}/chunks")
+    await infra.storage.delete_prefix(layout.chunks_prefix(asset_id))
     return asset
 
 
 async def _refuse_take(infra: Infra, asset_id: str, source: str) -> None:
     with anyio.CancelScope(shield=True):
-        await infra.storage.delete_prefix(f"{videos.asset_prefix(asset_id)}/chunks")
+        await infra.storage.delete_prefix(layout.chunks_prefix(asset_id))
         await infra.storage.delete(source)
         async with infra.transaction() as session:
             asset = await videos.get_asset(session, asset_id, for_update=True)
             if asset.status is AssetStatus.awaiting_upload:
-                videos.mark_failed(asset, "PayloadTooLarge", "the recording is over the size limit")
+                await lifecycle.fail(
+                    session, asset, "PayloadTooLarge", "the recording is over the size limit"
+                )
 
 
 def _require_open(asset: Asset) -> None:

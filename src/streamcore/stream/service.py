@@ -10,9 +10,9 @@ from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound
 from streamcore.errors import Forbidden, NotFound
 from streamcore.infra import Infra
 from streamcore.models import StreamLog
+from streamcore.security.stream_tokens import InvalidToken, StreamClaim
 from streamcore.stream.playlists import rewrite_playlist, rewrite_vtt_images
-from streamcore.stream.tokens import InvalidToken, StreamClaim
-from streamcore.videos import service as videos
+from streamcore.videos import layout
 
 MASTER = "hls/master.m3u8"
 # Top-level folders of an asset that a token may address. Never `source`: the original
@@ -124,7 +124,7 @@ async def open_item(infra: Infra, token: str) -> StreamItem:
     if content_type is None or claim.path.split("/", 1)[0] not in SERVABLE_ROOTS:
         raise Forbidden("invalid or expired link")
     try:
-        key = f"{videos.asset_prefix(claim.asset_id)}/{claim.path}"
+        key = layout.key(claim.asset_id, claim.path)
         item = StreamItem(claim, key, content_type, kind_of(claim.path))
         if ext in REWRITTEN:
             text = (await infra.storage.get_bytes(key)).decode("utf-8")

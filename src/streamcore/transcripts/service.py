@@ -16,6 +16,7 @@ from streamcore.processing import service as processing
 from streamcore.projects import service as projects
 from streamcore.transcripts.repository import OutboxRepository
 from streamcore.transcripts.schemas import TranscriptRead
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -26,11 +27,7 @@ JSON_FILE = "transcript.json"
 TEXT_FILE = "transcript.txt"
 VTT_FILE = "transcript.vtt"
 # Stream paths (relative to the asset folder, as stream tokens name them) of the files.
-STREAM_DIR = "transcript"
-
-
-def transcript_prefix(asset_id: str) -> str:
-    return f"assets/{asset_id}/{STREAM_DIR}"
+STREAM_DIR = layout.TRANSCRIPT
 
 
 def ensure_enabled(settings: TranscribeSettings) -> None:
@@ -65,29 +62,10 @@ async def after_transcode(session: AsyncSession, settings: Settings, asset: Asse
 
 
 async def _enqueue(session: AsyncSession, settings: Settings, asset: Asset) -> Job:
-    asset.transcript_status = TranscriptStatus.pending
-    asset.transcript_error_class = None
-    asset.transcript_error_message = None
+    lifecycle.transcript_pending(asset)
     return await processing.enqueue(
         session, asset.id, JobKind.transcribe, max_attempts=settings.worker.max_attempts
     )
-
-
-def mark_running(asset: Asset) -> None:
-    asset.transcript_status = TranscriptStatus.running
-    asset.transcript_error_class = None
-    asset.transcript_error_message = None
-
-
-def mark_ready(asset: Asset, language: str | None) -> None:
-    asset.transcript_status = TranscriptStatus.ready
-    asset.transcript_language = language
-
-
-def mark_failed(asset: Asset, error_class: str, message: str) -> None:
-    asset.transcript_status = TranscriptStatus.failed
-    asset.transcript_error_class = error_class
-    asset.transcript_error_message = message[:2000]
 
 
 async def record_failure(
@@ -95,7 +73,7 @@ async def record_failure(
 ) -> None:
     """The job runner's final word on a transcription: the video itself is untouched."""
     asset = await videos.get_asset(session, asset_id, for_update=True)
-    mark_failed(asset, error_class, message)
+    await lifecycle.transcript_failed(session, asset, error_class, message)
 
 
 async def emit_transcribed(

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.adapters.ffmpeg import FFmpegFailed, FFmpegStalled, FFmpegTimeout, ProbeError
 from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound
@@ -18,11 +19,12 @@ from streamcore.adapters.transcribe.base import (
     Transcript,
 )
 from streamcore.adapters.transcribe.languages import language_name
-from streamcore.models import Asset, AssetStatus
+from streamcore.models import Asset, AssetStatus, Job, JobKind
 from streamcore.processing.errors import SourceMissing, TransientError, user_reason
 from streamcore.processing.probe import MediaInfo, media_info_of
 from streamcore.processing.progress import progress_fraction
 from streamcore.processing.runner import JobCancelled, JobContext
+from streamcore.processing.specs import JobSpec
 from streamcore.stream.playlists import resolve
 from streamcore.transcripts import captions, formats
 from streamcore.transcripts import service as transcripts
@@ -33,6 +35,7 @@ from streamcore.transcripts.errors import (
     NotTranscribable,
     TranscriptionFailed,
 )
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -56,7 +59,7 @@ async def transcribe(ctx: JobContext) -> None:
     async with ctx.transaction() as session:
         asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
         master_key = _master_key(asset)
-        transcripts.mark_running(asset)
+        lifecycle.transcript_running(asset)
         info = media_info_of(asset)
     started = time.monotonic()
     wav = ctx.work_dir / "audio.wav"
@@ -100,7 +103,7 @@ async def _extract_audio(ctx: JobContext, info: MediaInfo, wav: Path) -> None:
             await ctx.report(EXTRACT_SHARE * fraction)
 
     try:
-        async with ctx.infra.storage.local_copy(videos.source_key(ctx.asset_id)) as src:
+        async with ctx.infra.storage.local_copy(layout.source_key(ctx.asset_id)) as src:
             await ctx.infra.media.run(
                 extract_audio_args(src, wav, info),
                 on_progress=on_progress,
@@ -125,7 +128,7 @@ async def _store(ctx: JobContext, result: Transcript, duration: float, master_ke
     the event: a crash in between leaves files nothing points at yet."""
     storage = ctx.infra.storage
     asset_id = ctx.asset_id
-    prefix = transcripts.transcript_prefix(asset_id)
+    prefix = layout.transcript_prefix(asset_id)
     await storage.put_bytes(f"{prefix}/{transcripts.JSON_FILE}", formats.json_bytes(result))
     await storage.put_bytes(f"{prefix}/{transcripts.TEXT_FILE}", formats.to_text(result).encode())
     await storage.put_bytes(f"{prefix}/{transcripts.VTT_FILE}", formats.to_vtt(result).encode())
@@ -152,7 +155,7 @@ async def _store(ctx: JobContext, result: Transcript, duration: float, master_ke
             name=language_name(result.language),
         )
         await storage.put_bytes(master_key, master.encode())
-        transcripts.mark_ready(asset, result.language)
+        await lifecycle.transcript_ready(session, asset, result.language)
         await transcripts.emit_transcribed(
             session,
             asset,
@@ -193,3 +196,19 @@ async def _mpegts_offset(ctx: JobContext, master_key: str) -> int:
         return captions.DEFAULT_MPEGTS_OFFSET
     offset = captions.mpegts_offset(probe)
     return captions.DEFAULT_MPEGTS_OFFSET if offset is None else offset
+
+
+async def _failed(session: AsyncSession, job: Job, error_class: str, message: str) -> None:
+    """A failed transcription fails the transcript, never the (still playable) video."""
+    await transcripts.record_failure(session, job.asset_id, error_class, message)
+
+
+async def _stopped(session: AsyncSession, job: Job) -> bool:
+    """A stopped transcription keeps the video and its outputs."""
+    await transcripts.record_failure(
+        session, job.asset_id, "Cancelled", "the transcription was stopped"
+    )
+    return False
+
+
+SPECS = (JobSpec(JobKind.transcribe, transcribe, on_failure=_failed, on_cancel=_stopped),)

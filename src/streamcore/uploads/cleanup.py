@@ -14,6 +14,7 @@ from streamcore.db.base import utcnow
 from streamcore.infra import Infra
 from streamcore.models import AssetSource, AssetStatus, UploadMethod, UploadState
 from streamcore.uploads.repository import UploadRepository
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -46,7 +47,9 @@ async def sweep_abandoned(infra: Infra) -> int:
             upload.chunk_keys = []
             asset = await videos.get_asset(session, upload.asset_id, for_update=True)
             if asset.status is AssetStatus.awaiting_upload:
-                videos.mark_failed(asset, ERROR_CLASS, "the upload was not finished in time")
+                await lifecycle.fail(
+                    session, asset, ERROR_CLASS, "the upload was not finished in time"
+                )
         takes = await videos.stale_awaiting(
             session,
             AssetSource.recording,
@@ -54,8 +57,10 @@ async def sweep_abandoned(infra: Infra) -> int:
             BATCH,
         )
         for take in takes:
-            left.prefixes.append(f"{videos.asset_prefix(take.id)}/chunks")
-            videos.mark_failed(take, ERROR_CLASS, "the recording was not completed in time")
+            left.prefixes.append(layout.chunks_prefix(take.id))
+            await lifecycle.fail(
+                session, take, ERROR_CLASS, "the recording was not completed in time"
+            )
     await _delete(infra, left)
     given_up = len(uploads) + len(takes)
     if given_up:

@@ -70,7 +70,6 @@ async def create(
         project_id=body.project_id,
         session_id=body.session_id,
         source=AssetSource.upload,
-        status=AssetStatus.awaiting_upload,
         filename=body.filename,
         content_type=body.content_type,
         size_bytes=body.size,

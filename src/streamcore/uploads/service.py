@@ -20,13 +20,14 @@ from streamcore.db.base import new_id
 from streamcore.errors import AppError, BadRequest, NotFound, ServiceUnavailable
 from streamcore.infra import Infra
 from streamcore.inputs import parse_id
-from streamcore.models import Asset, AssetSource, AssetStatus, JobKind, UploadLog
+from streamcore.models import Asset, AssetSource, JobKind, UploadLog
 from streamcore.processing import service as processing
 from streamcore.projects import service as projects
 from streamcore.sessions import service as sessions
 from streamcore.uploads.limits import Allowance, allowance
 from streamcore.uploads.multipart import MultipartStream
 from streamcore.uploads.repository import UploadLogRepository
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -119,8 +120,7 @@ async def check_target(
 async def mark_uploaded(infra: Infra, session: AsyncSession, asset: Asset, size: int) -> None:
     """The object is complete in storage: the asset becomes `uploaded` and its ingest
     job is written in the same transaction."""
-    videos.mark_working(asset, AssetStatus.uploaded)
-    asset.size_bytes = size
+    await lifecycle.mark_uploaded(session, asset, size)
     await processing.enqueue(
         session, asset.id, JobKind.ingest, max_attempts=infra.settings.worker.max_attempts
     )
@@ -145,7 +145,6 @@ async def register_stored(
             project_id=attempt.project_id or "",
             session_id=session_id,
             source=source,
-            status=AssetStatus.awaiting_upload,
             filename=attempt.filename,
             content_type=content_type,
             size_bytes=size,
@@ -168,7 +167,7 @@ async def receive_multipart(
 ) -> Asset:
     """Stream the first file part of a multipart body into storage and register it."""
     asset_id = new_id()
-    key = videos.source_key(asset_id)
+    key = layout.source_key(asset_id)
     attempt = Attempt(infra, client, "multipart", project_id)
     allowed = await check_target(infra, project_id, None)
     if declared is not None and declared > allowed.limit + MULTIPART_OVERHEAD:

@@ -26,7 +26,7 @@ from streamcore.db.base import new_id
 from streamcore.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from streamcore.infra import Infra
 from streamcore.inputs import decode_utf8
-from streamcore.models import AssetSource, AssetStatus, Upload, UploadMethod, UploadState
+from streamcore.models import AssetSource, Upload, UploadMethod, UploadState
 from streamcore.projects import service as projects
 from streamcore.uploads.errors import ChecksumMismatch, ClientGone, Gone
 from streamcore.uploads.limits import allowance
@@ -39,6 +39,7 @@ from streamcore.uploads.service import (
     mark_uploaded,
     translate_storage_error,
 )
+from streamcore.videos import lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -106,7 +107,6 @@ async def create(
         project_id=project_id,
         session_id=session_id,
         source=AssetSource.upload,
-        status=AssetStatus.awaiting_upload,
         filename=meta.get("filename") or meta.get("name") or "",
         content_type=meta.get("filetype") or meta.get("content_type") or "",
         size_bytes=length,
@@ -242,7 +242,7 @@ async def terminate(infra: Infra, upload_id: str, client: UploadClient) -> None:
         upload.state = UploadState.aborted
         upload.chunk_keys = []
         asset = await videos.get_asset(session, upload.asset_id, for_update=True)
-        videos.mark_cancelled(asset)
+        await lifecycle.cancel(session, asset)
         attempt = Attempt(infra, client, "tus", upload.project_id, upload.asset_id)
         await attempt.succeeded(session, upload.offset_bytes, result="terminated")
     with anyio.CancelScope(shield=True):

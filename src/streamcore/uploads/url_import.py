@@ -22,7 +22,7 @@ from streamcore.models import Asset, AssetSource
 from streamcore.uploads.schemas import UrlImportCreate
 from streamcore.uploads.service import Attempt, UploadClient, check_target, discard_and_log
 from streamcore.uploads.service import register_stored as register
-from streamcore.videos import service as videos
+from streamcore.videos import layout
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,7 @@ async def import_url(
     attempt = Attempt(infra, client, "url", project_id, filename=body.filename or "")
     allowed = await check_target(infra, project_id, body.session_id)
     asset_id = new_id()
-    key = videos.source_key(asset_id)
+    key = layout.source_key(asset_id)
     stored = False
     try:
         try:

@@ -1,18 +1,22 @@
-"""Status changes of an asset are pushed to listeners of `asset:{id}` and
-`project:{project_id}` once the transaction that made them commits."""
+"""Domain events of videos: their payload (the outbox row, the Kafka message and, later,
+the webhook body) and the realtime shape pushed to `asset:{id}` and
+`project:{project_id}` listeners (SSE, Socket.IO) once the transaction commits."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import object_session
-
-from streamcore.db.session import AFTER_COMMIT
 from streamcore.models import Asset
+from streamcore.videos.schemas import VideoEvent, VideoEventType
+from streamcore.videos.views import to_read
+
+# Logical topic of the outbox rows; the relay maps it to `bus.topics.events`.
+EVENTS_TOPIC = "events"
 
 
 def asset_event(asset: Asset, kind: str = "status") -> dict[str, Any]:
+    """The realtime shape of an asset's state (`status` or `progress`)."""
     return {
         "type": kind,
         "asset_id": asset.id,
@@ -33,16 +37,22 @@ def channels(asset_id: str, project_id: str) -> tuple[str, str]:
     return f"asset:{asset_id}", f"project:{project_id}"
 
 
-@event.listens_for(Asset.status, "set")
-@event.listens_for(Asset.playback_key, "set")
-def _on_change(target: Asset, value: Any, oldvalue: Any, initiator: Any) -> None:
-    session = object_session(target)
-    if session is None or value == oldvalue:
-        return
+def event_payload(
+    event_id: str, kind: VideoEventType, occurred_at: datetime, asset: Asset
+) -> dict[str, Any]:
+    """{id, type, version, occurred_at, project_id, video_id, data} as JSON values."""
+    event = VideoEvent(
+        id=event_id,
+        type=kind,
+        occurred_at=occurred_at,
+        project_id=asset.project_id,
+        video_id=asset.id,
+        data=to_read(asset, None),
+    )
+    return event.model_dump(mode="json", by_alias=True)
 
-    async def publish(infra: Any) -> None:
-        payload = asset_event(target)
-        for channel in channels(target.id, target.project_id):
-            await infra.realtime.publish(channel, payload)
 
-    session.info.setdefault(AFTER_COMMIT, {})[f"asset:{target.id}"] = publish
+def realtime_payload(asset: Asset, event: dict[str, Any]) -> dict[str, Any]:
+    """What SSE and Socket.IO listeners get for a committed event: the asset's state
+    (as before events existed) plus the event's id and type."""
+    return {**asset_event(asset), "event": event["type"], "event_id": event["id"]}

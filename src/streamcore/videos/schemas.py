@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -73,3 +74,38 @@ class VideoRead(BaseModel):
     @staticmethod
     def rendition_list(raw: list[dict[str, Any]]) -> list[RenditionRead]:
         return [RenditionRead.model_validate(r) for r in raw]
+
+
+class VideoEventType(enum.StrEnum):
+    """Domain events of a video, one per committed transition."""
+
+    created = "video.created"
+    uploaded = "video.uploaded"
+    processing = "video.processing"
+    playable = "video.playable"
+    ready = "video.ready"
+    failed = "video.failed"
+    cancelled = "video.cancelled"
+    updated = "video.updated"
+    deleting = "video.deleting"
+    deleted = "video.deleted"
+    transcript_ready = "transcript.ready"
+    transcript_failed = "transcript.failed"
+    upload_failed = "upload.failed"
+
+
+class VideoEvent(BaseModel):
+    """A domain event (version 1): written to the outbox in the transaction of the
+    change it records; SSE, Socket.IO, webhooks and the Kafka events topic carry it.
+    `data` is the video as `GET /videos/{id}` shows it, without signed URLs (they are
+    credentials that expire: fetch the video for them)."""
+
+    id: str = Field(description="Unique per event; receivers drop duplicates by it")
+    type: VideoEventType
+    version: Literal[1] = Field(1, description="Payload schema version")
+    occurred_at: datetime
+    project_id: str
+    video_id: str
+    data: VideoRead
+
+    model_config = {"title": "VideoEventV1"}

@@ -1,4 +1,5 @@
-"""Assets (videos and audio): creation, status transitions, the public view."""
+"""Assets (videos and audio): creation, lookups, probe results and progress. Status
+changes are the lifecycle's (`videos.lifecycle`), the storage keys the layout's."""
 
 from __future__ import annotations
 
@@ -8,28 +9,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.db.base import new_id
 from streamcore.errors import NotFound
 from streamcore.models import Asset, AssetSource, AssetStatus
-from streamcore.transcripts.schemas import TranscriptRead
-from streamcore.videos import events as _events  # noqa: F401  (status listeners)
+from streamcore.videos import lifecycle
+from streamcore.videos.lifecycle import FINAL_STATES, WORKING_STATES
 from streamcore.videos.repository import AssetRepository
-from streamcore.videos.schemas import DerivativesRead, ErrorInfo, ProbeInfo, VideoRead
+from streamcore.videos.views import to_read
 
-WORKING_STATES = frozenset({AssetStatus.uploaded, AssetStatus.ingesting, AssetStatus.transcoding})
-FINAL_STATES = frozenset({AssetStatus.ready, AssetStatus.failed, AssetStatus.cancelled})
-
-
-def asset_prefix(asset_id: str) -> str:
-    return f"assets/{asset_id}"
-
-
-def source_key(asset_id: str) -> str:
-    return f"{asset_prefix(asset_id)}/source"
-
-
-def hls_prefix(asset_id: str) -> str:
-    return f"{asset_prefix(asset_id)}/hls"
+__all__ = ["FINAL_STATES", "WORKING_STATES", "create_asset", "get_asset", "to_read"]
 
 
 async def create_asset(
@@ -37,7 +24,6 @@ async def create_asset(
     *,
     project_id: str,
     source: AssetSource,
-    status: AssetStatus,
     filename: str = "",
     content_type: str = "",
     size_bytes: int | None = None,
@@ -45,22 +31,19 @@ async def create_asset(
     source_url: str | None = None,
     asset_id: str | None = None,
 ) -> Asset:
-    asset_id = asset_id or new_id()
-    asset = Asset(
+    """A new asset awaiting its upload (video.created)."""
+    asset = await lifecycle.create(
+        session,
         id=asset_id,
         project_id=project_id,
         session_id=session_id,
         source=source,
         source_url=source_url,
-        status=status,
         filename=filename[:255],
         content_type=content_type[:127],
         size_bytes=size_bytes,
-        source_key=source_key(asset_id),
-        renditions=[],
-        progress=0.0,
     )
-    await AssetRepository(session).add(asset)
+    await session.flush()
     return asset
 
 
@@ -91,17 +74,7 @@ async def set_progress(
     return await AssetRepository(session).set_progress(asset_id, progress, eta_seconds)
 
 
-def mark_working(asset: Asset, status: AssetStatus) -> None:
-    asset.status = status
-    asset.error_class = None
-    asset.error_message = None
-    asset.progress = 0.0
-    asset.eta_seconds = None
-    # A new run replaces the outputs: nothing plays until it publishes again.
-    asset.playback_key = None
-
-
-def record_probe(asset: Asset, probe: dict[str, Any], renditions: list[dict[str, Any]]) -> None:
+def record_probe(asset: Asset, probe: dict[str, Any]) -> None:
     asset.duration_seconds = probe.get("duration")
     asset.width = probe.get("width")
     asset.height = probe.get("height")
@@ -110,72 +83,7 @@ def record_probe(asset: Asset, probe: dict[str, Any], renditions: list[dict[str,
     asset.bitrate = probe.get("bitrate")
     asset.frame_rate = probe.get("frame_rate")
     asset.container = probe.get("container")
-    asset.renditions = renditions
 
 
-def mark_playable(asset: Asset, playback_key: str) -> None:
-    """The first segments of every rendition are out: players can start."""
-    asset.playback_key = playback_key
-
-
-def mark_ready(asset: Asset, playback_key: str, derivatives: dict[str, Any]) -> None:
-    asset.status = AssetStatus.ready
-    asset.playback_key = playback_key
-    asset.derivatives = derivatives
-    asset.progress = 1.0
-    asset.eta_seconds = None
-
-
-def mark_failed(asset: Asset, error_class: str, message: str) -> None:
-    asset.status = AssetStatus.failed
-    asset.playback_key = None
-    asset.eta_seconds = None
-    asset.error_class = error_class
-    asset.error_message = message[:2000]
-
-
-def mark_cancelled(asset: Asset) -> None:
-    asset.status = AssetStatus.cancelled
-    asset.playback_key = None
-    asset.eta_seconds = None
-
-
-def to_read(
-    asset: Asset,
-    playback_url: str | None,
-    urls: dict[str, Any] | None = None,
-    transcript: TranscriptRead | None = None,
-) -> VideoRead:
-    return VideoRead(
-        id=asset.id,
-        project_id=asset.project_id,
-        session_id=asset.session_id,
-        source=asset.source,
-        status=asset.status,
-        progress=round(asset.progress * 100, 1),
-        eta_seconds=asset.eta_seconds,
-        filename=asset.filename,
-        size_bytes=asset.size_bytes,
-        probe=ProbeInfo(
-            duration=asset.duration_seconds,
-            width=asset.width,
-            height=asset.height,
-            video_codec=asset.video_codec,
-            audio_codec=asset.audio_codec,
-            bitrate=asset.bitrate,
-            frame_rate=asset.frame_rate,
-            container=asset.container,
-        ),
-        renditions=VideoRead.rendition_list(asset.renditions or []),
-        playable=asset.playback_key is not None,
-        playback_url=playback_url,
-        derivatives=DerivativesRead.model_validate(urls or {}),
-        error=(
-            ErrorInfo(error_class=asset.error_class, message=asset.error_message or "")
-            if asset.error_class
-            else None
-        ),
-        transcript=transcript or TranscriptRead.from_asset(asset),
-        created_at=asset.created_at,
-        updated_at=asset.updated_at,
-    )
+def is_status(asset: Asset, *statuses: AssetStatus) -> bool:
+    return asset.status in statuses

@@ -7,9 +7,12 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
+from streamcore.adapters.bus.base import Broker
+
 
 class DatabaseBus:
     name = "db"
+    broker: Broker | None = None
 
     def __init__(self) -> None:
         self._wake = asyncio.Event()

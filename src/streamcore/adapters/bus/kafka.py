@@ -1,12 +1,6 @@
 """The Kafka bus (aiokafka): a producer, topic administration, consumers in a group and
 lag readings. It moves opaque records; what they mean is the processing domain's
-business. Errors, translated from aiokafka at this seam:
-
-    BusError
-      ├── BusUnavailable   the broker cannot be reached or did not answer in time
-      └── CommitFailed     an offset could not be committed (the partition moved to
-                           another consumer, or the broker is gone): the record will
-                           be delivered again
+business. aiokafka's errors are translated at this seam into the tree of `base`.
 """
 
 from __future__ import annotations
@@ -16,7 +10,6 @@ import contextlib
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -24,52 +17,20 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
+from streamcore.adapters.bus.base import (
+    Broker,
+    BusUnavailable,
+    CommitFailed,
+    ConsumerOptions,
+    Lag,
+    Offsets,
+    Outgoing,
+    Record,
+)
+
 log = structlog.get_logger(__name__)
 
 TOPIC_ALREADY_EXISTS = 36
-
-
-class BusError(Exception):
-    pass
-
-
-class BusUnavailable(BusError):
-    pass
-
-
-class CommitFailed(BusError):
-    pass
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    topic: str
-    key: str
-    value: bytes
-
-
-@dataclass(frozen=True)
-class Record:
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    value: bytes
-
-
-@dataclass(frozen=True)
-class ConsumerOptions:
-    session_timeout_ms: int = 30_000
-    heartbeat_interval_ms: int = 3_000
-    max_poll_interval_ms: int = 3_600_000
-    rebalance_timeout_ms: int = 60_000
-    request_timeout_ms: int = 15_000
-
-
-# Lag of a consumer group: topic -> partition -> records not yet committed.
-Lag = dict[str, dict[int, int]]
-# topic -> partition -> (committed position, log end offset).
-Offsets = dict[str, dict[int, tuple[int, int]]]
 
 
 def client_id(role: str) -> str:
@@ -77,6 +38,8 @@ def client_id(role: str) -> str:
 
 
 class KafkaBus:
+    """A bus that is its own broker."""
+
     name = "kafka"
 
     def __init__(self, bootstrap_servers: str, *, request_timeout_ms: int = 15_000) -> None:
@@ -87,6 +50,10 @@ class KafkaBus:
         self._admin: AIOKafkaAdminClient | None = None
         self._inspectors: dict[str, AIOKafkaConsumer] = {}
         self._lock = asyncio.Lock()
+
+    @property
+    def broker(self) -> Broker:
+        return self
 
     @property
     def _timeout(self) -> float:

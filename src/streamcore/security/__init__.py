@@ -1,0 +1,1 @@
+"""Leaf package: token codecs and password hashing. Imports nothing else of streamcore."""
