@@ -29,6 +29,7 @@ from streamcore.db.migrate import ensure_schema
 from streamcore.db.session import is_sqlite
 from streamcore.errors import AppError, Forbidden, TooManyRequests, Unauthorized, error_responses
 from streamcore.infra import Infra, build_infra
+from streamcore.inputs.proxies import ClientAddressMiddleware
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.logging import configure_logging
 from streamcore.organizations.endpoints import router as organizations_router
@@ -152,10 +153,15 @@ def create_app(
                     "http.request",
                     method=request.method,
                     route=template,
+                    client=request.client.host if request.client else None,
                     status=response.status_code,
                     ms=round(elapsed * 1000, 1),
                 )
             return response
+
+    # Outermost: everything after it (logs, rate limits, upload logs) sees the client
+    # address the trusted proxies vouch for, or the peer's own.
+    app.add_middleware(ClientAddressMiddleware, trusted=settings.http.trusted_networks)
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:

@@ -34,7 +34,16 @@ def serve(
 
     settings = Settings()
     application = asgi_app(create_app(settings, run_worker=not no_worker))
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any local
+    # connection; the app decides that itself (STREAMCORE_HTTP__TRUSTED_PROXIES).
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @app.command()
