@@ -40,6 +40,7 @@ from streamcore.signaling.server import Signaling
 from streamcore.stream.endpoints import router as stream_router
 from streamcore.transcripts.endpoints import router as transcripts_router
 from streamcore.uploads.endpoints import router as uploads_router
+from streamcore.videos.endpoints import events_router
 from streamcore.videos.endpoints import router as videos_router
 from streamcore.worker import run_job_services
 
@@ -213,6 +214,7 @@ def create_app(
     app.include_router(reprocess_router)
     app.include_router(admin_router)
     app.include_router(transcripts_router, responses=protected)
+    app.webhooks.include_router(events_router)
     return app
 
 
