@@ -32,6 +32,7 @@ from streamcore.infra import Infra, build_infra
 from streamcore.inputs.proxies import ClientAddressMiddleware
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.logging import configure_logging
+from streamcore.organizations.endpoints import received_router as invitations_router
 from streamcore.organizations.endpoints import router as organizations_router
 from streamcore.projects.endpoints import router as projects_router
 from streamcore.reprocess.endpoints import router as reprocess_router
@@ -206,6 +207,7 @@ def create_app(
     app.include_router(stream_router)
     app.include_router(auth_router)
     app.include_router(organizations_router)
+    app.include_router(invitations_router)
     app.include_router(projects_router)
     app.include_router(api_keys_router)
     app.include_router(sessions_router, responses=protected)

@@ -226,6 +226,8 @@ class AuthSettings(BaseModel):
     login_account_window_seconds: int = Field(default=900, ge=1)
     login_slowdown_base_seconds: float = Field(default=0.25, ge=0)
     login_slowdown_max_seconds: float = Field(default=4.0, ge=0, le=30)
+    # How long an organization invitation can be accepted.
+    invitation_ttl_seconds: int = Field(default=7 * 86400, ge=60)
     # Requests per API key.
     api_key_limit: int = Field(default=600, ge=1)
     api_key_window_seconds: int = Field(default=60, ge=1)

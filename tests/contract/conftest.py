@@ -64,7 +64,7 @@ def contract_settings(data_dir: Path, database_url: str, **upload: Any) -> Setti
         secret_key="contract-tests-secret",
         database={"url": database_url},  # type: ignore[arg-type]
         upload=upload,  # type: ignore[arg-type]
-        auth={"login_ip_limit": 100_000, "login_account_limit": 100_000},  # type: ignore[arg-type]
+        auth={"login_ip_limit": 10**6, "login_account_limit": 10**6, "login_pair_limit": 10**6},  # type: ignore[arg-type]
     )
 
 

@@ -130,6 +130,15 @@ async def create(
     return upload
 
 
+async def project_of(session: AsyncSession, upload_id: str) -> str:
+    """The upload's project, for the access check that comes before anything else is
+    said about it (that it expired, for one)."""
+    upload = await UploadRepository(session).get(upload_id)
+    if upload is None or upload.method is not UploadMethod.tus:
+        raise NotFound("no such upload")
+    return upload.project_id
+
+
 async def get(session: AsyncSession, upload_id: str, *, for_update: bool = False) -> Upload:
     upload = await UploadRepository(session).get(upload_id, for_update=for_update)
     if upload is None or upload.method is not UploadMethod.tus:

@@ -84,10 +84,9 @@ async def tus_head(
 ) -> Response:
     """The upload's offset: where a resumed upload continues."""
     _require_tus(request)
+    project_id = await tus.project_of(session, upload_id)
+    await authorize(session, principal, project_id, Action.upload, not_found="no such upload")
     upload = await tus.get(session, upload_id)
-    await authorize(
-        session, principal, upload.project_id, Action.upload, not_found="no such upload"
-    )
     return Response(status_code=200, headers=tus.headers_of(upload))
 
 
@@ -116,7 +115,7 @@ async def tus_patch(
     offset = header_int(request.headers.get("upload-offset"), "Upload-Offset")
     checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
     async with infra.transaction() as session:
-        project_id = (await tus.get(session, upload_id)).project_id
+        project_id = await tus.project_of(session, upload_id)
         await authorize(session, principal, project_id, Action.upload, not_found="no such upload")
     upload = await tus.patch(
         infra,
@@ -141,7 +140,7 @@ async def tus_delete(
     """Terminate an upload and drop its bytes."""
     _require_tus(request)
     async with infra.transaction() as session:
-        project_id = (await tus.get(session, upload_id)).project_id
+        project_id = await tus.project_of(session, upload_id)
         await authorize(session, principal, project_id, Action.upload, not_found="no such upload")
     await tus.terminate(infra, upload_id, client_of(request, principal.label))
     return Response(status_code=204, headers={"Tus-Resumable": tus.VERSION})
