@@ -18,9 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp
+from starlette.routing import Match
+from starlette.types import ASGIApp, Scope
 
-from streamcore import __version__
+from streamcore import __version__, openapi
 from streamcore.admin.endpoints import router as admin_router
 from streamcore.auth.endpoints import keys_router as api_keys_router
 from streamcore.auth.endpoints import router as auth_router
@@ -67,6 +68,17 @@ STATUS_NAMES = {
     415: "UnsupportedMediaType",
     429: "TooManyRequests",
 }
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route of this path answers (Starlette's 405 names only the
+    first route's), as the OpenAPI document lists them: HEAD only where declared."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        declared = getattr(route, "methods", None)
+        if declared and route.matches(scope)[0] is not Match.NONE:
+            methods |= set(declared) - {"HEAD"} if "GET" in declared else set(declared)
+    return sorted(methods)
 
 
 def _request_id(header: str | None) -> str:
@@ -184,10 +196,11 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         name = STATUS_NAMES.get(exc.status_code, "HTTPError")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return JSONResponse(
-            {"error": name, "detail": str(exc.detail)},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            {"error": name, "detail": str(exc.detail)}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(Exception)
@@ -217,6 +230,7 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(transcripts_router, responses=protected)
     app.webhooks.include_router(events_router)
+    openapi.install(app)
     return app
 
 

@@ -105,7 +105,7 @@ def test_presigned_multipart_upload_reaches_ready(
         assert len(parts) >= 2  # type: ignore[arg-type]
         # Parts missing: complete refuses and the asset waits.
         early = client.post(str(plan["complete_url"]))
-        assert early.status_code == 400, early.text
+        assert early.status_code == 409, early.text
     send(plan, clip.read_bytes())
     assert client.post(str(plan["complete_url"])).status_code == 200
     video = wait_final(client, str(plan["asset_id"]))
@@ -121,8 +121,8 @@ def test_complete_checks_presence_and_size(
     plan = presign(client, project, clip)
     asset_id = str(plan["asset_id"])
     missing = client.post(f"/uploads/{asset_id}/complete")
-    assert missing.status_code == 400
-    assert missing.json()["error"] == "BadRequest"
+    assert missing.status_code == 409
+    assert missing.json()["error"] == "UploadNotComplete"
 
     data = clip.read_bytes()
     if backend_of(storage_server) == "local":

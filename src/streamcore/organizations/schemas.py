@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from streamcore.auth.service import normalize_email
+from streamcore.auth.schemas import Email
 from streamcore.models import MemberRole
-
-Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
 
 
 class OrganizationCreate(BaseModel):

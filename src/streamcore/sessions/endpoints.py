@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, status
 from pydantic import BaseModel, Field
 
 from streamcore.auth.dependencies import Action, PrincipalDep, authorize
@@ -89,7 +91,7 @@ async def start_recording(
 async def put_recording_chunk(
     session_id: PathId,
     video_id: PathId,
-    index: int,
+    index: Annotated[int, Path(ge=0, lt=recordings.MAX_CHUNKS)],
     request: Request,
     infra: InfraDep,
     principal: PrincipalDep,
@@ -109,7 +111,7 @@ async def put_recording_chunk(
 @router.post(
     "/sessions/{session_id}/recordings/{video_id}/complete",
     response_model=VideoRead,
-    responses=error_responses(BadRequest, NotFound, Conflict, ServiceUnavailable),
+    responses=error_responses(BadRequest, NotFound, Conflict, PayloadTooLarge, ServiceUnavailable),
 )
 async def complete_recording(
     session_id: PathId,

@@ -82,7 +82,7 @@ async def _chunk_keys(infra: Infra, asset_id: str, chunks: int, allowed: Allowan
         try:
             total += (await infra.storage.stat(key)).size
         except ObjectNotFound:
-            raise BadRequest(f"chunk {index} is missing ({index} of {chunks} received)") from None
+            raise Conflict(f"chunk {index} is missing ({index} of {chunks} received)") from None
         allowed.check(total)
         keys.append(key)
     return keys

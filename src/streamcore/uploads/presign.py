@@ -21,7 +21,7 @@ from streamcore.infra import Infra
 from streamcore.models import Asset, AssetSource, AssetStatus, Upload, UploadMethod, UploadState
 from streamcore.projects import service as projects
 from streamcore.uploads import signing
-from streamcore.uploads.errors import SizeMismatch
+from streamcore.uploads.errors import SizeMismatch, UploadNotComplete
 from streamcore.uploads.limits import allowance
 from streamcore.uploads.repository import UploadRepository
 from streamcore.uploads.schemas import PartRead, PresignCreate, PresignRead
@@ -215,7 +215,7 @@ async def complete(infra: Infra, asset_id: str, client: UploadClient) -> Asset:
                     size = (await storage.stat(key)).size
             except (ObjectNotFound, UploadIncomplete) as exc:
                 log.info("upload.incomplete", asset_id=asset_id, reason=str(exc)[:300])
-                raise BadRequest("the upload is not complete: send every byte first") from exc
+                raise UploadNotComplete() from exc
             attempt.received = size
             if size != upload.size_bytes:
                 raise SizeMismatch(f"stored {size} bytes, {upload.size_bytes} were declared")

@@ -12,7 +12,7 @@ class PresignCreate(BaseModel):
     project_id: EntityId
     filename: str = Field(max_length=255)
     content_type: str = Field(default="application/octet-stream", max_length=127)
-    size: int = Field(gt=0, le=2**62, description="exact size of the file in bytes")
+    size: int = Field(gt=0, description="exact size of the file in bytes")
     session_id: OptionalEntityId = None
 
 

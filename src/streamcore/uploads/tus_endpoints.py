@@ -25,6 +25,41 @@ router = APIRouter(prefix="/uploads/tus", tags=["uploads"])
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 
 
+def _header(
+    name: str, description: str, *, required: bool = True, **schema: object
+) -> dict[str, object]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+UINT = r"^[0-9]{1,19}$"
+TUS_RESUMABLE = _header("Tus-Resumable", "The tus version the client speaks.", enum=[tus.VERSION])
+UPLOAD_METADATA = _header(
+    "Upload-Metadata",
+    "Comma-separated `key base64(value)` pairs; `project_id` is required, `session_id`, "
+    "`filename` and `filetype` are optional.",
+)
+UPLOAD_LENGTH = _header("Upload-Length", "The size of the whole upload in bytes.", pattern=UINT)
+UPLOAD_OFFSET = _header("Upload-Offset", "Where this PATCH body starts.", pattern=UINT)
+UPLOAD_CHECKSUM = _header(
+    "Upload-Checksum", "`sha1|sha256|md5 base64(digest)` of this body.", required=False
+)
+
+
+def _response_headers(*names: str) -> dict[str, object]:
+    return {name: {"schema": {"type": "string"}} for name in names}
+
+
+STATE_HEADERS = _response_headers(
+    "Tus-Resumable", "Upload-Offset", "Upload-Length", "Upload-Expires", "X-Asset-Id"
+)
+
+
 def _require_tus(request: Request) -> None:
     if request.headers.get("tus-resumable") != tus.VERSION:
         raise PreconditionFailed(f"this server speaks tus {tus.VERSION}")
@@ -41,7 +76,23 @@ def _server_headers(request: Request) -> dict[str, str]:
     }
 
 
-@router.options("/", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.options(
+    "/",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={
+        204: {
+            "description": "The server's tus versions, extensions and limits",
+            "headers": _response_headers(
+                "Tus-Resumable",
+                "Tus-Version",
+                "Tus-Extension",
+                "Tus-Max-Size",
+                "Tus-Checksum-Algorithm",
+            ),
+        }
+    },
+)
 async def tus_options(request: Request) -> Response:
     """tus discovery: versions, extensions and limits."""
     return Response(status_code=204, headers=_server_headers(request))
@@ -51,7 +102,14 @@ async def tus_options(request: Request) -> Response:
     "/",
     status_code=status.HTTP_201_CREATED,
     response_class=Response,
-    responses=error_responses(BadRequest, NotFound, PayloadTooLarge, PreconditionFailed),
+    responses={
+        201: {
+            "description": "Created; PATCH the bytes to Location",
+            "headers": {**STATE_HEADERS, **_response_headers("Location")},
+        },
+        **error_responses(BadRequest, NotFound, PayloadTooLarge, PreconditionFailed),
+    },
+    openapi_extra={"parameters": [TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA]},
 )
 async def tus_create(
     request: Request, infra: InfraDep, session: SessionDep, principal: PrincipalDep
@@ -77,7 +135,11 @@ async def tus_create(
     "/{upload_id}",
     name="tus_upload",
     response_class=Response,
-    responses=error_responses(NotFound, Gone),
+    responses={
+        200: {"description": "The upload's offset and length", "headers": STATE_HEADERS},
+        **error_responses(NotFound, Gone, PreconditionFailed),
+    },
+    openapi_extra={"parameters": [TUS_RESUMABLE]},
 )
 async def tus_head(
     upload_id: PathId, request: Request, session: SessionDep, principal: PrincipalDep
@@ -103,7 +165,16 @@ async def tus_head(
         UnsupportedMediaType,
         ChecksumMismatch,
         ServiceUnavailable,
-    ),
+        PreconditionFailed,
+    )
+    | {204: {"description": "Appended; Upload-Offset is the new offset", "headers": STATE_HEADERS}},
+    openapi_extra={
+        "parameters": [TUS_RESUMABLE, UPLOAD_OFFSET, UPLOAD_CHECKSUM],
+        "requestBody": {
+            "required": True,
+            "content": {OFFSET_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
 )
 async def tus_patch(
     upload_id: PathId, request: Request, infra: InfraDep, principal: PrincipalDep
@@ -132,7 +203,8 @@ async def tus_patch(
     "/{upload_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(NotFound, Conflict, Gone),
+    responses=error_responses(NotFound, Conflict, Gone, PreconditionFailed),
+    openapi_extra={"parameters": [TUS_RESUMABLE]},
 )
 async def tus_delete(
     upload_id: PathId, request: Request, infra: InfraDep, principal: PrincipalDep
