@@ -17,7 +17,7 @@ from tests.fixtures.services import LiveServer, live_server, postgres_database, 
 SEED = 20261201
 # The user's run has every phase (the coverage phase alone sends ~1,300 boundary and
 # negative cases); the super-admin's fuzzes every operation a few times. About 2 min.
-PLANS = {"user": ("examples,coverage,fuzzing", 2), "superadmin": ("fuzzing", 6)}
+PLANS = {"user": ("examples,coverage,fuzzing", 2), "superadmin": ("fuzzing", 4)}
 
 
 def contract_env(data_dir: Path, database_url: str, secret: str) -> dict[str, str]:
