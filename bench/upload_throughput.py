@@ -179,7 +179,9 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("server did not start:\n" + (work / "server.log").read_text())
             time.sleep(0.2)
-        project = httpx.post(f"{base}/projects", json={"name": "bench"}).json()["id"]
+        auth = {"Authorization": f"Bearer {bench_login(base, data_dir)}"}
+        project = httpx.post(f"{base}/projects", json={"name": "bench"}, headers=auth).json()["id"]
+        served = serving_process(server.pid)
         objects = data_dir / "objects"
 
         results["dd_seconds"] = dd(src, data_dir / "dd.out", sync=True)
@@ -188,14 +190,14 @@ def main() -> None:
         def multipart() -> None:
             out = subprocess.run(
                 ["curl", "-sS", "--fail-with-body", "-F", f"file=@{src};type=video/mp4",
-                 f"{base}/{project}/upload"],
+                 "-H", f"Authorization: {auth['Authorization']}", f"{base}/{project}/upload"],
                 check=True, capture_output=True, text=True,
             )  # fmt: skip
             asset = json.loads(out.stdout)
             stored.append(objects / "assets" / asset["id"] / "source")
 
         stored: list[Path] = []
-        with PeakRss(server.pid) as rss:
+        with PeakRss(served) as rss:
             results["multipart_seconds"] = timed(multipart)
             results["multipart_durable_seconds"] = results["multipart_seconds"] + timed(
                 lambda: fdatasync(stored[-1])
@@ -211,6 +213,7 @@ def main() -> None:
                     "Tus-Resumable": "1.0.0",
                     "Upload-Length": str(size),
                     "Upload-Metadata": f"project_id {_b64(project)},filename {_b64('big.bin')}",
+                    **auth,
                 },
             )
             assert created.status_code == 201, created.text
@@ -218,12 +221,13 @@ def main() -> None:
                 "-X", "PATCH", "-T", str(src),
                 "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0",
                 "-H", "Content-Type: application/offset+octet-stream",
+                "-H", f"Authorization: {auth['Authorization']}",
                 created.headers["location"],
             )  # fmt: skip
             assert headers.get("upload-offset") == str(size), headers
             stored.append(objects / "assets" / headers["x-asset-id"] / "source")
 
-        with PeakRss(server.pid) as rss:
+        with PeakRss(served) as rss:
             results["tus_seconds"] = timed(tus)
             results["tus_durable_seconds"] = results["tus_seconds"] + timed(
                 lambda: fdatasync(stored[-1])
@@ -252,6 +256,38 @@ def main() -> None:
             f"{cached:.2f} x dd (both in page cache); server RSS growth {growth:.1f} MB "
             f"[{ok}: >= 0.5 x dd, < 64 MB]"
         )
+
+
+def bench_login(base: str, data_dir: Path) -> str:
+    """A user made on the server's database (as `streamcore admin create-user` does),
+    logged in through the API: uploads need credentials."""
+    import asyncio
+
+    from streamcore.auth.bootstrap import ensure_user
+    from streamcore.config import Settings
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data_dir,
+        secret_key="bench",
+    )
+    asyncio.run(ensure_user(settings, "bench@streamcore.test", "bench-password-1", False))
+    resp = httpx.post(
+        f"{base}/auth/login",
+        json={"email": "bench@streamcore.test", "password": "bench-password-1"},
+        timeout=30,
+    )
+    resp.raise_for_status()
+    return str(resp.json()["access_token"])
+
+
+def serving_process(pid: int) -> int:
+    """The process that handles requests: the server itself, or its one HTTP worker
+    when it runs them as children (Granian)."""
+    import psutil
+
+    children = psutil.Process(pid).children()
+    return children[0].pid if len(children) == 1 else pid
 
 
 def _b64(text: str) -> str:

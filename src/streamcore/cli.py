@@ -26,24 +26,40 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="API only; run `streamcore worker` elsewhere.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="HTTP processes on the one port (default: the number of cores when "
+            "STREAMCORE_REDIS__URL is set, else 1; more than 1 needs Redis).",
+        ),
+    ] = None,
+    http: Annotated[str, typer.Option(help="HTTP versions: auto (1.1 and 2), 1 or 2.")] = "auto",
+    ssl_certificate: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM); HTTP/2 is offered by ALPN.")
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS key (PKCS#8 PEM).")] = None,
 ) -> None:
-    """Run the HTTP API (and, unless --no-worker, the job worker in the same process)."""
-    import uvicorn
+    """Run the HTTP API with Granian (and, unless --no-worker, the job worker)."""
+    from streamcore.serving import ServeConfigError, ServeOptions
+    from streamcore.serving import serve as run_server
 
-    from streamcore.app import asgi_app, create_app
-
-    settings = Settings()
-    application = asgi_app(create_app(settings, run_worker=not no_worker))
-    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any local
-    # connection; the app decides that itself (STREAMCORE_HTTP__TRUSTED_PROXIES).
-    uvicorn.run(
-        application,
+    if http not in ("auto", "1", "2"):
+        console.print("[red]--http must be auto, 1 or 2[/red]")
+        raise typer.Exit(2)
+    options = ServeOptions(
         host=host,
         port=port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
+        workers=workers,
+        run_worker=not no_worker,
+        http=http,  # type: ignore[arg-type]
+        ssl_certificate=ssl_certificate,
+        ssl_keyfile=ssl_keyfile,
     )
+    try:
+        run_server(Settings(), options)
+    except ServeConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
 
 
 @app.command()

@@ -15,8 +15,8 @@ from streamcore.admin import service as admin
 from streamcore.admin import tasks as admin_tasks
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
+from streamcore.media.failures import TransientError
 from streamcore.models import AssetSource, AssetStatus, Job, JobKind, JobStatus, OutboxEvent
-from streamcore.processing.errors import TransientError
 from streamcore.processing.relay import OutboxRelay
 from streamcore.processing.runner import JobCancelled, JobContext
 from streamcore.projects import service as projects

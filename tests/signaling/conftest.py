@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -16,10 +15,6 @@ import socketio
 from tests.fixtures.services import LiveServer, live_server, postgres_database, server_env
 
 JS_DIR = Path(__file__).parent / "js"
-# Database 3 of the run's Redis (STREAMCORE_TEST_REDIS_URL lets parallel runs use their own).
-REDIS_URL = (
-    os.environ.get("STREAMCORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/3"
-)
 
 
 @dataclass
@@ -29,11 +24,13 @@ class Cluster:
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory, secret: str) -> Iterator[Cluster]:
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, secret: str, redis_url: str
+) -> Iterator[Cluster]:
     """Two API processes on one PostgreSQL database, one Redis and one data directory."""
     data = tmp_path_factory.mktemp("cluster")
     with postgres_database() as db_url:
-        env = server_env(data, db_url, secret, STREAMCORE_REDIS__URL=REDIS_URL)
+        env = server_env(data, db_url, secret, STREAMCORE_REDIS__URL=redis_url)
         with live_server(data, env) as a, live_server(data, env, "--no-worker") as b:
             yield Cluster(a, b)
 

@@ -33,8 +33,8 @@ from streamcore.adapters.ffmpeg import FFmpegCancelled
 from streamcore.adapters.storage.base import StorageUnavailable
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
+from streamcore.media.failures import Failure
 from streamcore.models import Job, JobKind, JobStatus
-from streamcore.processing.errors import MediaError, TransientError
 from streamcore.processing.repository import JobRepository
 from streamcore.processing.specs import JobRegistry, ProgressHook
 
@@ -222,8 +222,17 @@ class JobRunner:
                     await self._bury(session, job, "WorkerLost", "the worker running it stopped")
                 else:
                     JobRepository.requeue(job, utcnow())
+                    await self._retrying(
+                        session, job, "WorkerLost", "the worker running it stopped"
+                    )
         for job in cancelled:
             await self._delete_outputs(job.kind, job.asset_id)
+
+    async def _retrying(self, session: AsyncSession, job: Job, error_class: str, msg: str) -> None:
+        """The job goes back to the queue for another attempt: its spec says so."""
+        hook = self.specs[job.kind].on_retry
+        if hook is not None:
+            await hook(session, job, error_class, msg)
 
     async def _bury(self, session: AsyncSession, job: Job, error_class: str, msg: str) -> None:
         """Out of tries: `dead`, and (Kafka mode) the relay owes it a DLQ record."""
@@ -290,11 +299,15 @@ class JobRunner:
         except (JobCancelled, FFmpegCancelled):
             await self._record_cancel(ctx)
             return "cancelled", "Cancelled"
-        except MediaError as exc:
-            log.info("job.failed", error_class=exc.name, error=str(exc))
-            await self._record_failure(ctx, exc.name, str(exc), permanent=True)
-            return "failed", exc.name
-        except (TransientError, StorageUnavailable, OSError, TimeoutError) as exc:
+        except Failure as exc:
+            if exc.permanent:
+                log.info("job.failed", error_class=exc.name, error=str(exc))
+                await self._record_failure(ctx, exc.name, str(exc), permanent=True)
+                return "failed", exc.name
+            log.warning("job.transient_error", error_class=exc.name, error=str(exc))
+            await self._record_failure(ctx, exc.name, str(exc), permanent=False)
+            return "retry", exc.name
+        except (StorageUnavailable, OSError, TimeoutError) as exc:
             error_class = type(exc).__name__
             log.warning("job.transient_error", error_class=error_class, error=str(exc))
             await self._record_failure(ctx, error_class, str(exc), permanent=False)
@@ -343,6 +356,7 @@ class JobRunner:
                         self.settings.backoff_max_seconds,
                     )  # fmt: skip
                     JobRepository.requeue(job, utcnow() + timedelta(seconds=delay))
+                    await self._retrying(session, job, error_class, message)
                     return
                 if permanent:
                     job.status = JobStatus.failed

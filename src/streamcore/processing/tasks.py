@@ -14,22 +14,22 @@ from streamcore.adapters.ffmpeg import ProbeError
 from streamcore.adapters.storage.base import ObjectNotFound
 from streamcore.db.session import AFTER_COMMIT
 from streamcore.infra import Infra
-from streamcore.models import AssetStatus, Job, JobKind
-from streamcore.processing import service as processing
-from streamcore.processing import transcode
-from streamcore.processing.errors import (
+from streamcore.media.failures import (
     ProbeFailed,
     SourceMissing,
     UnsupportedMedia,
-    user_reason,
 )
-from streamcore.processing.ladder import plan_ladder
-from streamcore.processing.probe import (
+from streamcore.media.ladder import plan_ladder
+from streamcore.media.probe import (
     MediaInfo,
     interpret_probe,
     looks_like_text_playlist,
     probe_args,
+    probe_reason,
 )
+from streamcore.models import AssetStatus, Job, JobKind
+from streamcore.processing import service as processing
+from streamcore.processing import transcode
 from streamcore.processing.runner import JobCancelled, JobContext
 from streamcore.processing.specs import JobSpec
 from streamcore.videos import layout, lifecycle
@@ -100,20 +100,13 @@ async def _probe(ctx: JobContext, path: Path) -> MediaInfo:
         if "not on whitelist" in exc.stderr_tail:
             # A playlist, image, subtitle or other format that is not an A/V container.
             raise UnsupportedMedia("not a supported audio/video container") from exc
-        raise ProbeFailed(_probe_reason(exc.stderr_tail, path)) from exc
+        raise ProbeFailed(probe_reason(exc.stderr_tail, str(path))) from exc
     return interpret_probe(
         data,
         max_duration=settings.max_duration_seconds,
         max_width=settings.max_width,
         max_height=settings.max_height,
     )
-
-
-def _probe_reason(stderr_tail: str, path: Path) -> str:
-    """ffprobe's own words, without addresses or our file paths."""
-    log.info("ingest.probe_failed", stderr=stderr_tail)
-    detail = user_reason(stderr_tail.replace(f"{path}: ", ""), lines=3)
-    return f"not a readable media file ({detail})" if detail else "not a readable media file"
 
 
 async def fail_video(session: AsyncSession, job: Job, error_class: str, message: str) -> None:
@@ -127,6 +120,12 @@ async def cancel_video(session: AsyncSession, job: Job) -> bool:
         return False  # the purge removes everything
     await lifecycle.cancel(session, asset)
     return True
+
+
+async def video_retrying(session: AsyncSession, job: Job, error_class: str, message: str) -> None:
+    asset = await videos.get_asset(session, job.asset_id, for_update=True)
+    if asset.status in lifecycle.WORKING_STATES:
+        await lifecycle.retrying(session, asset, error_class, message)
 
 
 async def video_progress(
@@ -146,7 +145,13 @@ async def video_progress(
 
 
 SPECS = (
-    JobSpec(JobKind.ingest, ingest, on_failure=fail_video, on_cancel=cancel_video),
+    JobSpec(
+        JobKind.ingest,
+        ingest,
+        on_failure=fail_video,
+        on_cancel=cancel_video,
+        on_retry=video_retrying,
+    ),
     JobSpec(
         JobKind.transcode,
         transcode.transcode,
@@ -154,5 +159,6 @@ SPECS = (
         on_cancel=cancel_video,
         outputs=layout.transcode_outputs,
         on_progress=video_progress,
+        on_retry=video_retrying,
     ),
 )

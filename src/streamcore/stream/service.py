@@ -9,12 +9,12 @@ from pathlib import Path
 from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound
 from streamcore.errors import Forbidden, NotFound
 from streamcore.infra import Infra
+from streamcore.media.hls import rewrite_playlist, rewrite_vtt_images
 from streamcore.models import StreamLog
 from streamcore.security.stream_tokens import InvalidToken, StreamClaim
-from streamcore.stream.playlists import rewrite_playlist, rewrite_vtt_images
 from streamcore.videos import layout
 
-MASTER = "hls/master.m3u8"
+MASTER = layout.MASTER_PATH
 # Top-level folders of an asset that a token may address. Never `source`: the original
 # upload is not served.
 SERVABLE_ROOTS = frozenset({"hls", "derivatives", "thumbnails", "transcript"})
@@ -114,7 +114,7 @@ def kind_of(path: str) -> str:
         return "master"
     if path.endswith(".m3u8"):
         return "variant"
-    return "segment" if path.startswith("hls/") else "file"
+    return "segment" if path.startswith(f"{layout.HLS}/") else "file"
 
 
 async def open_item(infra: Infra, token: str) -> StreamItem:

@@ -1,10 +1,12 @@
-"""Pure HLS pieces for captions: the subtitle media playlist and the master playlist
-with a SUBTITLES rendition group."""
+"""Pure HLS playlists: the segments a playlist names, its VOD finalisation, the signing
+rewrite of every URI inside one asset, and the captions' subtitle rendition."""
 
 from __future__ import annotations
 
 import math
+import posixpath
 import re
+from collections.abc import Callable
 from typing import Any
 
 SUBS_GROUP = "subs"
@@ -13,7 +15,74 @@ SUBS_DIR = "subs"
 # cannot be probed.
 DEFAULT_MPEGTS_OFFSET = 126_000
 
+_URI_ATTR = re.compile(r'URI="([^"]*)"')
 _SUBTITLES_ATTR = re.compile(r',?SUBTITLES="[^"]*"')
+
+
+def finalize_playlist(text: str) -> str:
+    """An EVENT playlist that FFmpeg ended becomes VOD."""
+    return text.replace("#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:VOD")
+
+
+def playlist_segments(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def resolve(base_path: str, ref: str) -> str | None:
+    """Resolve a playlist reference against the playlist's own path, inside the asset.
+    Absolute URLs and references that climb out of the asset give None."""
+    if "://" in ref or ref.startswith("/") or ref.startswith("data:"):
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(base_path), ref))
+    if joined.startswith("../") or joined == ".." or joined.startswith("/"):
+        return None
+    return joined
+
+
+def rewrite_playlist(text: str, playlist_path: str, sign: Callable[[str], str]) -> str:
+    """Replace every URI line and URI="..." attribute by sign(resolved path).
+
+    sign returns the URL to put in place (relative to /stream/). References we cannot
+    resolve inside the asset are dropped rather than passed through.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            out.append(line)
+            continue
+        if stripped.startswith("#"):
+
+            def attr(m: re.Match[str]) -> str:
+                target = resolve(playlist_path, m.group(1))
+                return f'URI="{sign(target)}"' if target is not None else 'URI=""'
+
+            out.append(_URI_ATTR.sub(attr, line))
+            continue
+        target = resolve(playlist_path, stripped)
+        if target is None:
+            continue
+        out.append(sign(target))
+    return "\n".join(out) + "\n"
+
+
+_VTT_IMAGE = re.compile(
+    r"^(?P<ref>[\w./-]+\.(?:jpg|jpeg|png|webp))(?P<frag>#xywh=\d+,\d+,\d+,\d+)?$"
+)
+
+
+def rewrite_vtt_images(text: str, vtt_path: str, sign: Callable[[str], str]) -> str:
+    """Sign the image references of a WebVTT thumbnails track (`sprite.jpg#xywh=...`).
+    Caption text is left alone: only whole lines that are an image reference change."""
+    out: list[str] = []
+    for line in text.splitlines():
+        m = _VTT_IMAGE.match(line.strip())
+        target = resolve(vtt_path, m.group("ref")) if m else None
+        if m is None or target is None:
+            out.append(line)
+            continue
+        out.append(sign(target) + (m.group("frag") or ""))
+    return "\n".join(out) + "\n"
 
 
 def subtitle_playlist(vtt_name: str, duration: float) -> str:
