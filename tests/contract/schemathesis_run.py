@@ -31,6 +31,8 @@ class RunResult:
     requests: int = 0
     server_errors: int = 0
     failures: Counter[str] = field(default_factory=Counter)
+    # Errors inside schemathesis itself (not answers of ours), with their messages.
+    tool_errors: list[str] = field(default_factory=list)
     output: str = ""
 
     @property
@@ -41,7 +43,8 @@ class RunResult:
         checks = ", ".join(f"{k}={v}" for k, v in sorted(self.failures.items())) or "none"
         return (
             f"{self.who}: requests={self.requests} server_errors={self.server_errors} "
-            f"check_failures={self.schema_violations} ({checks}) exit={self.returncode}"
+            f"check_failures={self.schema_violations} ({checks}) "
+            f"tool_errors={len(self.tool_errors)} exit={self.returncode}"
         )
 
 
@@ -49,6 +52,9 @@ def _count(ndjson: Path, result: RunResult) -> None:
     for raw in ndjson.read_text().splitlines():
         event = json.loads(raw)
         for name, body in event.items():
+            if name == "NonFatalError":
+                value = body.get("value", {})
+                result.tool_errors.append(f"{body.get('label')}: {value.get('message', '')}"[:300])
             if name != "ScenarioFinished":
                 continue
             for interaction in body.get("recorder", {}).get("interactions", {}).values():

@@ -68,7 +68,7 @@ def test_schemathesis_finds_nothing(contract_server: LiveServer, who: str, tmp_p
         contract_server, who, token, tmp_path, max_examples=examples, seed=SEED, phases=phases
     )
     print(result.line())
-    assert result.requests > 200, result.output[-3000:]
+    assert result.requests > 100, result.output[-3000:]
     assert result.server_errors == 0, result.output[-6000:]
     assert result.schema_violations == 0, result.output[-6000:]
     assert result.returncode == 0, result.output[-6000:]

@@ -57,7 +57,7 @@ def test_every_method_is_in_the_upload_log(storage_server: LiveServer) -> None:
         ).fetchall()
     assert sorted(set(rows)) == [
         ("multipart", "ok"),
-        ("presign", "BadRequest"),
+        ("presign", "UploadNotComplete"),
         ("presign", "issued"),
         ("presign", "ok"),
         ("tus", "ok"),
