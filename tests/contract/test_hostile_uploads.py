@@ -15,7 +15,7 @@ from tests.auth.conftest import running_api
 from tests.contract.conftest import MiB, Tenant, contract_settings, make_tenant
 
 PROPERTY = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

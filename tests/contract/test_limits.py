@@ -171,3 +171,14 @@ async def test_ids_in_bodies_are_checked_before_the_database(
         )
         assert url.status_code == 422, url.text
     assert await small.rows() == {"assets": 0, "uploads": 0}
+
+
+@pytest.mark.parametrize("sig", ["é", "\u00ff" * 64, "🎬", ""])
+async def test_a_non_ascii_upload_signature_is_403(small: Tenant, sig: str) -> None:
+    async with small.client() as c:
+        resp = await c.put(
+            f"/uploads/{'0' * 32}/object",
+            params={"upload": "u", "exp": "9999999999", "sig": sig},
+            content=b"abcd",
+        )
+    assert resp.status_code == 403, resp.text
