@@ -61,6 +61,8 @@ class TopicSettings(BaseModel):
     transcode: str = "media.transcode"
     transcribe: str = "media.transcribe"
     transcribed: str = "media.transcribed"
+    # Purges of deleted videos (every object under the asset's prefix).
+    purge: str = "media.purge"
     # Every domain event of every video (video.*, transcript.*, upload.*), key = video id.
     events: str = "streamcore.events"
     dlq_suffix: str = ".dlq"

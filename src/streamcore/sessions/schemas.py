@@ -2,12 +2,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class SessionCreate(BaseModel):
     project_id: str
     name: str = Field(default="", max_length=200)
+
+
+class SessionUpdate(BaseModel):
+    """PATCH /sessions/{id}: rename it (`name`, or `title`), or end it for good."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(
+        default=None, max_length=200, validation_alias=AliasChoices("name", "title")
+    )
+    ended: bool | None = Field(
+        default=None, description="true ends the session: no more joins or recordings"
+    )
 
 
 class SessionRead(BaseModel):
@@ -17,3 +30,9 @@ class SessionRead(BaseModel):
     project_id: str
     name: str
     created_at: datetime
+    ended_at: datetime | None
+
+
+class SessionPage(BaseModel):
+    data: list[SessionRead]
+    next_cursor: str | None = Field(description="Null on the last page")

@@ -3,10 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyUrl, BaseModel, Field
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field
+
+from streamcore.videos.schemas import VideoDescription
 
 
-class PresignCreate(BaseModel):
+class PresignCreate(VideoDescription):
+    """The upload, and the video's description (title, external_id ...)."""
+
+    model_config = ConfigDict(extra="ignore")
+
     project_id: str
     filename: str = Field(max_length=255)
     content_type: str = Field(default="application/octet-stream", max_length=127)
@@ -40,7 +46,11 @@ class ObjectReceived(BaseModel):
     size: int
 
 
-class UrlImportCreate(BaseModel):
+class UrlImportCreate(VideoDescription):
+    """The URL to import, and the video's description (title, external_id ...)."""
+
+    model_config = ConfigDict(extra="ignore")
+
     url: AnyUrl
     session_id: str | None = None
     filename: str | None = Field(default=None, max_length=255)

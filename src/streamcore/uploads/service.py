@@ -25,8 +25,9 @@ from streamcore.projects import service as projects
 from streamcore.sessions import service as sessions
 from streamcore.uploads.multipart import MultipartStream
 from streamcore.uploads.repository import UploadLogRepository
-from streamcore.videos import layout, lifecycle
+from streamcore.videos import layout, library, lifecycle
 from streamcore.videos import service as videos
+from streamcore.videos.schemas import VideoDescription
 
 log = structlog.get_logger(__name__)
 
@@ -128,6 +129,7 @@ async def register_stored(
     content_type: str,
     session_id: str | None,
     source_url: str | None = None,
+    description: VideoDescription | None = None,
 ) -> Asset:
     """Create the asset for an object already stored under its source key."""
     async with infra.transaction() as session:
@@ -141,6 +143,7 @@ async def register_stored(
             content_type=content_type,
             size_bytes=size,
             source_url=source_url,
+            description=description,
         )
         await mark_uploaded(infra, session, asset, size)
         await attempt.succeeded(session, size)
@@ -171,6 +174,8 @@ async def receive_multipart(
         session_id = stream.fields.get("session_id") or None
         if session_id:
             await check_target(infra, project_id, session_id)
+        # Form fields before the file part describe the video (title, metadata ...).
+        description = library.parse_description(dict(stream.fields))
         size = await infra.storage.put_stream(key, stream.file_chunks())
         stored = True
         attempt.received = size
@@ -184,6 +189,7 @@ async def receive_multipart(
             size=size,
             content_type=part.content_type,
             session_id=session_id,
+            description=description,
         )
     except BaseException as exc:
         attempt.received = attempt.received or stream.received_bytes
