@@ -56,7 +56,10 @@ async def add_videos(api: Api, project_id: str, count: int, **fields: Any) -> li
         return [
             (
                 await videos.create_asset(
-                    s, project_id=project_id, source=AssetSource.upload, filename=f"v{i}.mp4",
+                    s,
+                    project_id=project_id,
+                    source=AssetSource.upload,
+                    filename=f"v{i}.mp4",
                     **fields,
                 )  # fmt: skip
             ).id
@@ -287,9 +290,7 @@ async def test_projects_and_sessions(lib: Api) -> None:
 async def test_deleting_a_project_removes_it_after_its_videos(lib: Api) -> None:
     headers, project = await owner(lib)
     async with lib.client(headers=headers) as c:
-        key = await c.post(
-            f"/projects/{project}/api-keys", json={"name": "k", "scopes": ["read"]}
-        )
+        key = await c.post(f"/projects/{project}/api-keys", json={"name": "k", "scopes": ["read"]})
         secret = key.json()["key"]
     video_ids = await add_videos(lib, project, 3)
     async with lib.client(headers=headers) as c:

@@ -201,9 +201,7 @@ async def test_delete_purges_every_object_and_leaves_a_tombstone(
 async def test_deleting_again_changes_nothing(infra: Infra) -> None:
     async with infra.transaction() as s:
         project = await projects.create_project(s, "twice")
-        asset = await videos.create_asset(
-            s, project_id=project.id, source=AssetSource.upload
-        )
+        asset = await videos.create_asset(s, project_id=project.id, source=AssetSource.upload)
     async with infra.transaction() as s:
         first = await deletion.delete_video(s, asset.id)
         assert first.status is AssetStatus.deleting

@@ -28,7 +28,6 @@ from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
 
-PAGE = 1000
 # How long a purge waits for the stopped jobs of its video to end before it retries.
 WAIT_FOR_STOPPED_SECONDS = 60.0
 POLL_SECONDS = 0.5
@@ -55,10 +54,11 @@ async def purge(ctx: JobContext) -> None:
 
 async def _empty(ctx: JobContext, prefix: str) -> int:
     removed = 0
+    page = ctx.infra.settings.storage.purge_page_objects
     while True:
         if ctx.cancel.is_set():
             raise JobCancelled(ctx.job_id)
-        count = await ctx.infra.storage.delete_page(prefix, PAGE)
+        count = await ctx.infra.storage.delete_page(prefix, page)
         if count == 0:
             return removed
         removed += count
