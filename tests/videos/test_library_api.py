@@ -16,10 +16,10 @@ from sqlalchemy import select
 from streamcore.auth import service as auth
 from streamcore.db.base import utcnow
 from streamcore.models import AssetSource, OutboxEvent
+from streamcore.processing.runner import JobRunner
 from streamcore.projects import service as projects
 from streamcore.videos import service as videos
 from streamcore.videos.schemas import MAX_METADATA_BYTES, VideoDescription
-from streamcore.processing.runner import JobRunner
 from streamcore.worker import job_registry
 from tests.auth.conftest import Api, auth_settings, running_api
 from tests.fixtures.services import postgres_database
@@ -61,7 +61,7 @@ async def add_videos(api: Api, project_id: str, count: int, **fields: Any) -> li
                     source=AssetSource.upload,
                     filename=f"v{i}.mp4",
                     **fields,
-                )  # fmt: skip
+                )
             ).id
             for i in range(count)
         ]
@@ -256,7 +256,8 @@ async def test_projects_and_sessions(lib: Api) -> None:
     headers, project = await owner(lib)
     async with lib.client(headers=headers) as c:
         got = await c.get(f"/projects/{project}")
-        assert got.status_code == 200 and got.json()["playback_ttl_seconds"] is None
+        assert got.status_code == 200
+        assert got.json()["playback_ttl_seconds"] is None
         patched = await c.patch(
             f"/projects/{project}",
             json={"name": "renamed", "auto_transcribe": True, "playback_ttl_seconds": 600},
@@ -280,7 +281,8 @@ async def test_projects_and_sessions(lib: Api) -> None:
 
         ended = await c.patch(f"/sessions/{ids[0]}", json={"title": "kick-off", "ended": True})
         assert ended.status_code == 200, ended.text
-        assert ended.json()["name"] == "kick-off" and ended.json()["ended_at"]
+        assert ended.json()["name"] == "kick-off"
+        assert ended.json()["ended_at"]
         take = await c.post(f"/sessions/{ids[0]}/recordings", json={"name": "late"})
         assert take.status_code == 409, take.text
         reopen = await c.patch(f"/sessions/{ids[0]}", json={"ended": False})

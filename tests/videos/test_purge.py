@@ -181,7 +181,8 @@ async def test_delete_purges_every_object_and_leaves_a_tombstone(
     assert after.status is AssetStatus.deleted
     assert after.deleted_at is not None
     assert [(j.kind, j.status) for j in jobs] == [(JobKind.purge, JobStatus.succeeded)]
-    assert upload is not None and upload.state is UploadState.aborted
+    assert upload is not None
+    assert upload.state is UploadState.aborted
     deleted = [e.payload for e in events if e.payload["type"] == "video.deleted"]
     assert len(deleted) == 1
     assert deleted[0]["data"]["passthrough"] == "pt-1"
