@@ -40,7 +40,7 @@ from streamcore.videos.schemas import (
 router = APIRouter(tags=["videos"])
 
 SSE_KEEPALIVE_SECONDS = 15.0
-FINAL = {"ready", "failed", "cancelled"}
+FINAL = {"ready", "failed", "cancelled", "deleted"}
 
 
 def _signed_url(
