@@ -128,6 +128,9 @@ async def main() -> None:
                 _env_file=None,  # type: ignore[call-arg]
                 data_dir=Path(tmp),
                 secret_key="bench",
+                # Request logs off: they would be most of what is measured.
+                log_level="WARNING",
+                auth={"api_key_limit": 1_000_000},  # type: ignore[arg-type]
                 database={"url": f"{base}/{name}"},  # type: ignore[arg-type]
             )
             started = time.perf_counter()

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.models import Asset, AssetSource, AssetStatus
@@ -122,10 +122,10 @@ class LibraryRepository:
                 )
             )
         if after is not None:
+            # A row-value comparison: both databases walk the (created_at, id) index
+            # from the position, where an OR of two conditions may scan.
             at, last_id = after
-            stmt = stmt.where(
-                or_(Asset.created_at < at, and_(Asset.created_at == at, Asset.id < last_id))
-            )
+            stmt = stmt.where(tuple_(Asset.created_at, Asset.id) < tuple_(at, last_id))
         stmt = stmt.order_by(Asset.created_at.desc(), Asset.id.desc()).limit(limit)
         return (await self.session.execute(stmt)).scalars().all()
 
