@@ -50,6 +50,11 @@ async def store(
     request: pytest.FixtureRequest, infra: Infra, tmp_path: Path
 ) -> AsyncIterator[tuple[str, ObjectStorage]]:
     """The infra's storage swapped for one backend, in a bucket of this test."""
+    database = infra.engine.dialect.name
+    if (request.param == "s3") != (database == "postgresql"):
+        # CI time: the purge does not depend on the database, so each backend runs on
+        # one (S3 on PostgreSQL, local disk and Azure on SQLite), as deployed together.
+        pytest.skip(f"{request.param} storage is covered on the other database")
     name = f"purge-{uuid.uuid4().hex[:10]}"
     backend: ObjectStorage
     if request.param == "local":
