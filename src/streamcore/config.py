@@ -38,6 +38,8 @@ class StorageSettings(BaseModel):
     part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, le=512 * 1024 * 1024)
     # Retries of a failed call to remote storage before it counts as unavailable.
     retries: int = Field(default=2, ge=0, le=10)
+    # Objects one page of a purge (a deleted video) lists and deletes at once.
+    purge_page_objects: int = Field(default=1000, ge=1, le=1000)
 
     # S3-compatible (AWS S3, MinIO, SeaweedFS). Empty endpoint means AWS.
     s3_endpoint_url: str = ""
@@ -67,6 +69,8 @@ class TopicSettings(BaseModel):
     transcode: str = "media.transcode"
     transcribe: str = "media.transcribe"
     transcribed: str = "media.transcribed"
+    # Purges of deleted videos (every object under the asset's prefix).
+    purge: str = "media.purge"
     # Every domain event of every video (video.*, transcript.*, upload.*), key = video id.
     events: str = "streamcore.events"
     dlq_suffix: str = ".dlq"

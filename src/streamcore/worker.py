@@ -31,8 +31,10 @@ from streamcore.processing.relay import OutboxRelay, Topics
 from streamcore.processing.runner import JobRunner
 from streamcore.processing.specs import JobRegistry, registry
 from streamcore.processing.workdirs import sweep_work_dirs
+from streamcore.projects.deletion import sweep_deleted
 from streamcore.transcripts import tasks as transcript_jobs
 from streamcore.uploads.cleanup import sweep_abandoned
+from streamcore.videos import tasks as library_jobs
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +86,7 @@ async def _until_stopped(step: Coroutine[Any, Any, None], stop: asyncio.Event) -
 
 def job_registry() -> JobRegistry:
     """Every kind of job this worker runs, with its spec."""
-    return registry(video_jobs.SPECS, transcript_jobs.SPECS)
+    return registry(video_jobs.SPECS, transcript_jobs.SPECS, library_jobs.SPECS)
 
 
 async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) -> None:
@@ -125,6 +127,8 @@ async def _sweep_abandoned_uploads(infra: Infra, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await sweep_abandoned(infra)
+            # Deleted projects whose last purge ended without removing them.
+            await sweep_deleted(infra)
         except Exception:
             log.warning("worker.sweep_failed", exc_info=True)
         with contextlib.suppress(TimeoutError):

@@ -295,6 +295,33 @@ async def build_admin_retry(world: World) -> dict[str, Any]:
     return {"url": f"/admin/jobs/{job_id}/retry"}
 
 
+async def _fresh_video(world: World) -> str:
+    async with world.infra.transaction() as s:
+        asset = await seed_asset(s, project_id=world.ids["project"], status=AssetStatus.ready)
+    return asset.id
+
+
+async def build_video_patch(world: World) -> dict[str, Any]:
+    return {"url": f"/videos/{await _fresh_video(world)}", "json": {"title": "renamed"}}
+
+
+async def build_video_delete(world: World) -> dict[str, Any]:
+    return {"url": f"/videos/{await _fresh_video(world)}"}
+
+
+async def build_project_delete(world: World) -> dict[str, Any]:
+    """A fresh project of the organization (keys belong to another: they get 404)."""
+    async with world.infra.transaction() as s:
+        project = await projects.create_project(s, "to delete", world.ids["org"])
+    return {"url": f"/projects/{project.id}"}
+
+
+async def build_session_patch(world: World) -> dict[str, Any]:
+    async with world.infra.transaction() as s:
+        rec = await sessions.create_session(s, world.ids["project"], "to rename")
+    return {"url": f"/sessions/{rec.id}", "json": {"name": "renamed"}}
+
+
 def body(payload: dict[str, Any]) -> Build:
     async def build(world: World) -> dict[str, Any]:
         return {"json": {k: fmt(v, world) if isinstance(v, str) else v for k, v in payload.items()}}
@@ -316,6 +343,8 @@ UPLOAD_CREATED = upload_action(201)
 ADMIN_ONLY = expect(403, 403, 403, 200, 403)
 USER_ONLY_OK = expect(200, 200, 200, 200, 403)
 OWNER_ONLY = expect(404, 403, 201, 201, 403)
+# Project settings: owners, super-admins and admin keys of the project.
+MANAGE_OK = expect(404, 403, 200, 200, (403, 403, 403, 200, 404))
 
 ROUTES = [
     Route("GET", "/health", public(200)),
@@ -400,6 +429,20 @@ ROUTES = [
         build=body({"name": "new project", "organization_id": "{org}"}),
     ),
     Route("GET", "/projects", expect(200, 200, 200, 200, 200)),
+    Route("GET", "/projects/{project_id}", READ, "/projects/{project}"),
+    Route(
+        "PATCH",
+        "/projects/{project_id}",
+        MANAGE_OK,
+        "/projects/{project}",
+        body({"auto_transcribe": False}),
+    ),
+    Route(
+        "DELETE",
+        "/projects/{project_id}",
+        expect(404, 403, 202, 202, 404),
+        build=build_project_delete,
+    ),
     Route(
         "POST",
         "/projects/{project_id}/api-keys",
@@ -421,8 +464,14 @@ ROUTES = [
     ),
     Route("POST", "/sessions", UPLOAD_CREATED, build=body({"project_id": "{project}"})),
     Route("GET", "/sessions/{session_id}", READ, "/sessions/{session}"),
+    Route("GET", "/sessions", READ, "/sessions?project_id={project}"),
+    Route("PATCH", "/sessions/{session_id}", upload_action(200), build=build_session_patch),
     Route("POST", "/{project_id}/upload", UPLOAD_CREATED, "/{project}/upload", build_upload),
     Route("GET", "/videos/{video_id}", READ, "/videos/{video}"),
+    # A project of another organization (or key) reads as a missing one.
+    Route("GET", "/videos", READ, "/videos?project_id={project}"),
+    Route("PATCH", "/videos/{video_id}", upload_action(200), build=build_video_patch),
+    Route("DELETE", "/videos/{video_id}", upload_action(202), build=build_video_delete),
     Route("GET", "/videos/{video_id}/events", READ, build=build_events),
     Route(
         "POST",

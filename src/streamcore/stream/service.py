@@ -13,6 +13,7 @@ from streamcore.media.hls import rewrite_playlist, rewrite_vtt_images
 from streamcore.models import StreamLog
 from streamcore.security.stream_tokens import InvalidToken, StreamClaim
 from streamcore.videos import layout
+from streamcore.videos import service as videos
 
 MASTER = layout.MASTER_PATH
 # Top-level folders of an asset that a token may address. Never `source`: the original
@@ -87,9 +88,12 @@ def sign(infra: Infra, claim: StreamClaim) -> str:
     return url_name(infra.tokens.encode(claim), claim.path)
 
 
-def signed_name(infra: Infra, asset_id: str, path: str, viewer: str | None = None) -> str:
-    """`{token}.{ext}` for a file of the asset (path relative to the asset's folder)."""
-    ttl = infra.settings.stream.token_ttl_seconds
+def signed_name(
+    infra: Infra, asset_id: str, path: str, viewer: str | None = None, ttl: int | None = None
+) -> str:
+    """`{token}.{ext}` for a file of the asset (path relative to the asset's folder),
+    valid ttl seconds (default: the server's token TTL)."""
+    ttl = ttl or infra.settings.stream.token_ttl_seconds
     return url_name(infra.tokens.issue(asset_id, path, ttl, viewer), path)
 
 
@@ -117,8 +121,17 @@ def kind_of(path: str) -> str:
     return "segment" if path.startswith(f"{layout.HLS}/") else "file"
 
 
+async def servable(infra: Infra, asset_id: str) -> bool:
+    """Is the asset still served? Not once its deletion began: every token of it,
+    even one issued before and not yet expired, then reads as a missing file."""
+    async with infra.transaction() as session:
+        return await videos.is_servable(session, asset_id)
+
+
 async def open_item(infra: Infra, token: str) -> StreamItem:
     claim = decode(infra, token)
+    if not await servable(infra, claim.asset_id):
+        raise NotFound("no such file in this stream")
     ext = posixpath.splitext(claim.path)[1].lower()
     content_type = CONTENT_TYPES.get(ext)
     if content_type is None or claim.path.split("/", 1)[0] not in SERVABLE_ROOTS:

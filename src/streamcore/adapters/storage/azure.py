@@ -34,6 +34,8 @@ from streamcore.adapters.storage.base import (
     download_to_temp,
 )
 
+# Deletes in flight at once while purging a prefix.
+DELETE_CONCURRENCY = 32
 # The header a plain PUT to a SAS URL needs to create a block blob.
 BLOB_TYPE_HEADER = {"x-ms-blob-type": "BlockBlob"}
 
@@ -228,6 +230,36 @@ class AzureBlobStorage(StatExists):
             await self.delete(base)
             names.append(base)
         return len(names)
+
+    async def delete_page(self, prefix: str, limit: int) -> int:
+        base = check_key(prefix.rstrip("/")) + "/"
+        box = await self._box()
+        names: list[str] = []
+        with _translated(prefix):
+            # Blobs with staged blocks only (an unfinished multipart) are listed too.
+            pages = box.list_blobs(
+                name_starts_with=base, include=["uncommittedblobs"], results_per_page=limit
+            ).by_page()
+            async for page in pages:
+                async for item in page:
+                    names.append(item.name)
+                break
+        names = names[:limit]
+        for i in range(0, len(names), DELETE_CONCURRENCY):
+            await asyncio.gather(*(self._drop(n) for n in names[i : i + DELETE_CONCURRENCY]))
+        return len(names)
+
+    async def _drop(self, name: str) -> None:
+        blob = await self._blob(name)
+        with _translated(name):
+            try:
+                await blob.delete_blob()
+            except ResourceNotFoundError:
+                # Only uncommitted blocks: committing an empty list discards them,
+                # leaving an empty blob that can be deleted.
+                await blob.commit_block_list([])
+                with suppress(ResourceNotFoundError):
+                    await blob.delete_blob()
 
     # -- presigned requests --
     def _sas_url(self, key: str, permission: BlobSasPermissions, expires_in: int) -> str:

@@ -119,6 +119,12 @@ class ObjectStorage(Protocol):
 
     async def delete_prefix(self, prefix: str) -> int: ...
 
+    async def delete_page(self, prefix: str, limit: int) -> int:
+        """Remove up to `limit` objects under `prefix/` (with unfinished multipart
+        uploads and uncommitted blobs there); return how many went. Each call starts
+        from what is left, so a purge resumes by calling again; 0 means none is left."""
+        ...
+
     def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
         """A path on local disk holding the object for the duration of the block
         (the object itself for local storage, a temporary download otherwise)."""

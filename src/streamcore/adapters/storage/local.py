@@ -207,6 +207,28 @@ class LocalStorage(StatExists):
 
         return await anyio.to_thread.run_sync(remove)
 
+    async def delete_page(self, prefix: str, limit: int) -> int:
+        base = self._path(prefix.rstrip("/"))
+
+        def remove() -> int:
+            if not base.is_dir():
+                return 0
+            files: list[Path] = []
+            for path in base.rglob("*"):
+                if path.is_file() or path.is_symlink():
+                    files.append(path)
+                    if len(files) >= limit:
+                        break
+            for path in files:
+                path.unlink(missing_ok=True)
+            if not files:
+                # Only empty folders are left (tmp files of writes count as files).
+                shutil.rmtree(base, ignore_errors=True)
+                self._prune(base.parent)
+            return len(files)
+
+        return await anyio.to_thread.run_sync(remove)
+
     @asynccontextmanager
     async def local_copy(self, key: str) -> AsyncIterator[Path]:
         path = self._path(key)

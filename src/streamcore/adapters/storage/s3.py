@@ -287,6 +287,28 @@ class S3Storage(StatExists):
             count += 1
         return count
 
+    async def delete_page(self, prefix: str, limit: int) -> int:
+        base = check_key(prefix.rstrip("/")) + "/"
+        s3 = await self._s3()
+        limit = max(1, min(limit, 1000))  # DeleteObjects takes at most 1000 keys
+        with _translated(prefix):
+            listed = await s3.list_objects_v2(Bucket=self.bucket, Prefix=base, MaxKeys=limit)
+            keys = [{"Key": obj["Key"]} for obj in listed.get("Contents", [])]
+            if keys:
+                await s3.delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": keys, "Quiet": True},  # type: ignore[typeddict-item]
+                )
+                return len(keys)
+            # Parts of unfinished multipart uploads are invisible to listings but stored.
+            pending = await s3.list_multipart_uploads(
+                Bucket=self.bucket, Prefix=base, MaxUploads=limit
+            )
+            uploads = pending.get("Uploads", [])
+        for upload in uploads:
+            await self.abort_multipart(upload["Key"], upload["UploadId"])
+        return len(uploads)
+
     # -- presigned requests --
     async def _presign(self, method: str, params: dict[str, Any], expires_in: int) -> str:
         await self._s3()
