@@ -12,8 +12,9 @@ TOOLS_STAMP := tools/node_modules/.installed
 
 # FFmpeg for the media pipeline; espeak-ng speaks the sentences the transcription
 # tests and benchmark check against; Node.js runs the JS socket.io-client in the tests;
-# headless Chromium plays the HLS output with hls.js.
-APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v espeak-ng),,espeak-ng) $(if $(shell command -v node),,nodejs npm) $(if $(wildcard /usr/bin/chromium),,chromium))
+# headless Chromium plays the HLS output with hls.js; nginx fronts streamcore in the
+# X-Accel-Redirect tests and is the serving benchmark's reference, driven by wrk.
+APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v espeak-ng),,espeak-ng) $(if $(shell command -v node),,nodejs npm) $(if $(wildcard /usr/bin/chromium),,chromium) $(if $(wildcard /usr/sbin/nginx),,nginx) $(if $(shell command -v wrk),,wrk))
 
 system-deps:
 	@if [ -n "$(APT_NEEDS)" ]; then \

@@ -78,14 +78,16 @@ def load_application(target: str, run_worker: bool) -> ASGIApp:
 async def prepare(settings: Settings) -> None:
     """Before any worker starts: the secret exists and the schema is migrated, so N
     processes do not race to create either."""
-    from streamcore.app import ensure_schema
-    from streamcore.infra import build_infra
+    from streamcore.db.migrate import ensure_schema
+    from streamcore.db.session import create_engine
 
-    infra = build_infra(settings)
+    settings.resolved_secret()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
     try:
-        await ensure_schema(infra)
+        await ensure_schema(engine, auto_migrate=settings.database.auto_migrate)
     finally:
-        await infra.close()
+        await engine.dispose()
 
 
 class _JobWorker:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 _URI_ATTR = re.compile(r'URI="([^"]*)"')
 
@@ -64,3 +65,35 @@ def rewrite_vtt_images(text: str, vtt_path: str, sign: Callable[[str], str]) -> 
             continue
         out.append(sign(target) + (m.group("frag") or ""))
     return "\n".join(out) + "\n"
+
+
+_HOLE = "\x00"
+
+
+@dataclass(frozen=True)
+class Template:
+    """A playlist parsed once: literal text around the references to sign. Rendering is
+    `parts[0] + sign(targets[0]) + parts[1] + ...`: only the signing is left per viewer."""
+
+    parts: tuple[str, ...]
+    targets: tuple[str, ...]
+
+    def render(self, signed: list[str]) -> str:
+        out = [self.parts[0]]
+        for name, part in zip(signed, self.parts[1:], strict=True):
+            out.append(name)
+            out.append(part)
+        return "".join(out)
+
+
+def parse(text: str, path: str, *, vtt: bool = False) -> Template:
+    """The Template of an HLS playlist (or, vtt=True, a WebVTT thumbnails track)."""
+    targets: list[str] = []
+
+    def hole(target: str) -> str:
+        targets.append(target)
+        return _HOLE
+
+    rewrite = rewrite_vtt_images if vtt else rewrite_playlist
+    parts = rewrite(text.replace(_HOLE, ""), path, hole).split(_HOLE)
+    return Template(tuple(parts), tuple(targets))
