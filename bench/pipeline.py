@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 from tests.fixtures.services import live_server, server_env
 
-from streamcore.processing.commands import hls_ladder_args
-from streamcore.processing.ladder import plan_ladder
-from streamcore.processing.probe import interpret_probe, probe_args
+from streamcore.media.ffmpeg_args import hls_ladder_args
+from streamcore.media.ladder import plan_ladder
+from streamcore.media.probe import interpret_probe, probe_args
 
 
 def make_source(path: Path, seconds: int, size: str) -> None:

@@ -15,11 +15,13 @@ from streamcore.admin import service as admin
 from streamcore.admin import tasks as admin_tasks
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
-from streamcore.models import AssetStatus, Job, JobKind, JobStatus, OutboxEvent
-from streamcore.processing.errors import TransientError
+from streamcore.media.failures import TransientError
+from streamcore.models import AssetSource, AssetStatus, Job, JobKind, JobStatus, OutboxEvent
 from streamcore.processing.relay import OutboxRelay
 from streamcore.processing.runner import JobCancelled, JobContext
+from streamcore.projects import service as projects
 from streamcore.transcripts import service as transcripts
+from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 from tests.bus.helpers import (
     kafka_services,
@@ -191,3 +193,36 @@ async def test_media_transcribed_events_reach_their_topic(kafka_infra: Infra) ->
         stored = await s.get(OutboxEvent, event.id)
         assert stored is not None
         assert stored.published_at is not None
+
+
+async def test_video_events_reach_the_events_topic_in_commit_order(kafka_infra: Infra) -> None:
+    async with kafka_infra.transaction() as s:
+        project = await projects.create_project(s, "events")
+        asset_id = (
+            await videos.create_asset(s, project_id=project.id, source=AssetSource.upload)
+        ).id
+    steps = [
+        lambda s, a: lifecycle.mark_uploaded(s, a, 100),
+        lambda s, a: lifecycle.start(s, a, AssetStatus.ingesting),
+        lambda s, a: lifecycle.start(s, a, AssetStatus.transcoding),
+        lambda s, a: lifecycle.publish_playback(s, a, layout.master_key(a.id)),
+        lambda s, a: lifecycle.mark_ready(s, a, layout.master_key(a.id), {}),
+        lambda s, a: lifecycle.record_update(s, a),
+    ]
+    for step in steps:
+        async with kafka_infra.transaction() as s:
+            await step(s, await videos.get_asset(s, asset_id, for_update=True))
+    # Two relays at once (two API nodes): the events still go out once, in order.
+    relays = [OutboxRelay(kafka_infra, kafka_infra.bus) for _ in range(2)]  # type: ignore[arg-type]
+    await relays[0].ensure_topics()
+    await asyncio.gather(*(r.publish_due() for r in relays))
+    await relays[0].publish_due()
+    records = await read_topic(kafka_infra.settings.bus.bootstrap_servers, relays[0].topics.events)
+    ours = [body for key, body in records if key == asset_id]
+    assert [e["type"] for e in ours] == [
+        "video.created", "video.uploaded", "video.processing", "video.processing",
+        "video.playable", "video.ready", "video.updated",
+    ]  # fmt: skip
+    assert [e["data"]["status"] for e in ours][-3:] == ["transcoding", "ready", "ready"]
+    assert all(e["video_id"] == asset_id and e["version"] == 1 for e in ours)
+    assert len({e["id"] for e in ours}) == len(ours)

@@ -9,9 +9,9 @@ from sqlalchemy import update
 
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
+from streamcore.media.failures import TransientError, UnsupportedMedia
 from streamcore.models import AssetStatus, Job, JobKind, JobStatus
 from streamcore.processing import service as processing
-from streamcore.processing.errors import TransientError, UnsupportedMedia
 from streamcore.processing.runner import JobContext, JobRunner, LostLease, backoff_seconds
 from streamcore.projects import service as projects
 from streamcore.videos import service as videos

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from streamcore.adapters.ffmpeg import FFmpegRunner, ProbeError
-from streamcore.processing.probe import probe_args
+from streamcore.media.probe import probe_args
 from tests.fixtures.sentinel import counting_server, file_tripwire
 from tests.helpers import create_project, upload, wait_final
 

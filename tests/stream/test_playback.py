@@ -9,10 +9,10 @@ import time
 from sqlalchemy import func, select
 
 from streamcore.infra import Infra
+from streamcore.media.hls import parse
 from streamcore.models import StreamLog
 from streamcore.security.stream_tokens import StreamClaim
 from streamcore.stream.cache import PlaylistCache
-from streamcore.stream.playlists import parse
 from streamcore.stream.service import Playback, Signable
 from streamcore.stream.viewlog import DatabaseViewSink, ViewLog
 from streamcore.videos import layout

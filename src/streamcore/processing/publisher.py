@@ -14,16 +14,8 @@ from pathlib import Path
 import anyio.to_thread
 
 from streamcore.adapters.storage.base import ObjectStorage
-from streamcore.processing.commands import MASTER_PLAYLIST, VARIANT_PLAYLIST
-
-
-def finalize_playlist(text: str) -> str:
-    """An EVENT playlist that FFmpeg ended becomes VOD."""
-    return text.replace("#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:VOD")
-
-
-def playlist_segments(text: str) -> list[str]:
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+from streamcore.media.ffmpeg_args import MASTER_PLAYLIST, VARIANT_PLAYLIST
+from streamcore.media.hls import finalize_playlist, playlist_segments
 
 
 @dataclass

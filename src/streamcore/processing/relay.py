@@ -123,12 +123,16 @@ class OutboxRelay:
                 log.warning("relay.republishing_after_topic_loss", jobs=count)
 
     async def publish_events(self) -> int:
-        """Publish recorded domain events (`media.transcribed`), oldest first, keyed by
-        asset so one asset's events stay in order; stamped like jobs."""
+        """Publish recorded domain events (`media.transcribed` and every video event),
+        in commit order, keyed by asset so one asset's events stay in order on their
+        partition; stamped like jobs."""
         total = 0
         while True:
             async with self.infra.transaction() as session:
-                events = await OutboxEventRepository(session).unpublished(BATCH)
+                repo = OutboxEventRepository(session)
+                if not await repo.lock_publisher():
+                    return total  # another relay is publishing them
+                events = await repo.unpublished(BATCH)
                 if events:
                     await self.bus.send(
                         [

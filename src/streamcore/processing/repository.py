@@ -13,6 +13,9 @@ from streamcore.db.base import utcnow
 from streamcore.db.session import PENDING_JOBS
 from streamcore.models import Job, JobKind, JobStatus, OutboxEvent, WorkerNode
 
+# pg_advisory lock key of the event publisher ("scev" as an integer).
+EVENT_PUBLISHER_LOCK = 0x73636576
+
 
 class JobRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -244,6 +247,17 @@ class OutboxEventRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def lock_publisher(self) -> bool:
+        """One publisher of events at a time, for this transaction: two relays taking
+        batches side by side could send one video's events out of order. SQLite
+        transactions already run one at a time."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        got = await self.session.scalar(
+            select(func.pg_try_advisory_xact_lock(EVENT_PUBLISHER_LOCK))
+        )
+        return bool(got)
 
     async def unpublished(self, limit: int) -> Sequence[OutboxEvent]:
         stmt = (

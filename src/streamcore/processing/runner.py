@@ -33,8 +33,8 @@ from streamcore.adapters.ffmpeg import FFmpegCancelled
 from streamcore.adapters.storage.base import StorageUnavailable
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
+from streamcore.media.failures import Failure
 from streamcore.models import Job, JobKind, JobStatus
-from streamcore.processing.errors import MediaError, TransientError
 from streamcore.processing.repository import JobRepository
 from streamcore.processing.specs import JobRegistry, ProgressHook
 
@@ -290,11 +290,15 @@ class JobRunner:
         except (JobCancelled, FFmpegCancelled):
             await self._record_cancel(ctx)
             return "cancelled", "Cancelled"
-        except MediaError as exc:
-            log.info("job.failed", error_class=exc.name, error=str(exc))
-            await self._record_failure(ctx, exc.name, str(exc), permanent=True)
-            return "failed", exc.name
-        except (TransientError, StorageUnavailable, OSError, TimeoutError) as exc:
+        except Failure as exc:
+            if exc.permanent:
+                log.info("job.failed", error_class=exc.name, error=str(exc))
+                await self._record_failure(ctx, exc.name, str(exc), permanent=True)
+                return "failed", exc.name
+            log.warning("job.transient_error", error_class=exc.name, error=str(exc))
+            await self._record_failure(ctx, exc.name, str(exc), permanent=False)
+            return "retry", exc.name
+        except (StorageUnavailable, OSError, TimeoutError) as exc:
             error_class = type(exc).__name__
             log.warning("job.transient_error", error_class=error_class, error=str(exc))
             await self._record_failure(ctx, error_class, str(exc), permanent=False)

@@ -4,7 +4,6 @@ the transcode's progress shows on the video."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import anyio
@@ -15,21 +14,22 @@ from streamcore.adapters.ffmpeg import ProbeError
 from streamcore.adapters.storage.base import ObjectNotFound
 from streamcore.db.session import AFTER_COMMIT
 from streamcore.infra import Infra
-from streamcore.models import AssetStatus, Job, JobKind
-from streamcore.processing import service as processing
-from streamcore.processing import transcode
-from streamcore.processing.errors import (
+from streamcore.media.failures import (
     ProbeFailed,
     SourceMissing,
     UnsupportedMedia,
 )
-from streamcore.processing.ladder import plan_ladder
-from streamcore.processing.probe import (
+from streamcore.media.ladder import plan_ladder
+from streamcore.media.probe import (
     MediaInfo,
     interpret_probe,
     looks_like_text_playlist,
     probe_args,
+    probe_reason,
 )
+from streamcore.models import AssetStatus, Job, JobKind
+from streamcore.processing import service as processing
+from streamcore.processing import transcode
 from streamcore.processing.runner import JobCancelled, JobContext
 from streamcore.processing.specs import JobSpec
 from streamcore.videos import layout, lifecycle
@@ -100,27 +100,13 @@ async def _probe(ctx: JobContext, path: Path) -> MediaInfo:
         if "not on whitelist" in exc.stderr_tail:
             # A playlist, image, subtitle or other format that is not an A/V container.
             raise UnsupportedMedia("not a supported audio/video container") from exc
-        raise ProbeFailed(_probe_reason(exc.stderr_tail, path)) from exc
+        raise ProbeFailed(probe_reason(exc.stderr_tail, str(path))) from exc
     return interpret_probe(
         data,
         max_duration=settings.max_duration_seconds,
         max_width=settings.max_width,
         max_height=settings.max_height,
     )
-
-
-_LOG_PREFIX = re.compile(r"^\[[^\]]+ @ 0x[0-9a-f]+\]\s*")
-
-
-def _probe_reason(stderr_tail: str, path: Path) -> str:
-    """ffprobe's own words, without addresses or our file paths."""
-    reasons: list[str] = []
-    for line in stderr_tail.splitlines():
-        text = _LOG_PREFIX.sub("", line.strip()).replace(f"{path}: ", "")
-        if text and str(path) not in text and text not in reasons:
-            reasons.append(text)
-    detail = "; ".join(reasons[-3:])[:300]
-    return f"not a readable media file ({detail})" if detail else "not a readable media file"
 
 
 async def fail_video(session: AsyncSession, job: Job, error_class: str, message: str) -> None:

@@ -16,19 +16,23 @@ import structlog
 
 from streamcore.adapters.ffmpeg import FFmpegFailed, FFmpegStalled, FFmpegTimeout
 from streamcore.adapters.storage.base import ObjectNotFound, upload_directory
-from streamcore.models import AssetStatus
-from streamcore.processing import derivatives as deriv
-from streamcore.processing.commands import MASTER_PLAYLIST, VARIANT_PLAYLIST, hls_ladder_args
-from streamcore.processing.errors import (
+from streamcore.media import ffmpeg_args, loudness, storyboard
+from streamcore.media.failures import (
     DecodeFailed,
     LimitExceeded,
     SourceMissing,
     TranscodeFailed,
-    TransientError,
+    classify_ffmpeg_failure,
+    stall_failure,
+    timeout_failure,
 )
-from streamcore.processing.ladder import Rendition
-from streamcore.processing.probe import MediaInfo, media_info_of
-from streamcore.processing.progress import progress_fraction
+from streamcore.media.ffmpeg_args import MASTER_PLAYLIST, VARIANT_PLAYLIST, hls_ladder_args
+from streamcore.media.hls import playlist_segments
+from streamcore.media.ladder import Rendition
+from streamcore.media.probe import MediaInfo
+from streamcore.media.progress import progress_fraction
+from streamcore.models import AssetStatus
+from streamcore.processing.media_info import media_info_of
 from streamcore.processing.publisher import HlsPublisher
 from streamcore.processing.runner import JobCancelled, JobContext
 from streamcore.transcripts import service as transcripts
@@ -38,33 +42,10 @@ from streamcore.videos import service as videos
 log = structlog.get_logger(__name__)
 
 PUBLISH_INTERVAL = 0.25
-# Lines of FFmpeg's stderr that mean the input, not FFmpeg or our disk, is at fault.
-DECODE_ERROR_MARKERS = (
-    "invalid data",
-    "corrupt",
-    "partial file",
-    "error while decoding",
-    "invalid nal",
-    "missing picture",
-    "moov atom not found",
-    "error reading header",
-    "truncat",
-    "decode",
-    "concealing",
-    "end of file",
-)
 # A decode that stops this far short of the probed duration lost part of the file.
 MIN_DECODED_FRACTION = 0.9
 # Share of the progress bar the ladder takes; derivatives and upload take the rest.
 LADDER_SHARE = 0.95
-
-
-def classify_ffmpeg_failure(exc: FFmpegFailed) -> Exception:
-    tail = exc.stderr_tail.lower()
-    last = next((ln for ln in reversed(exc.stderr_tail.splitlines()) if ln.strip()), "")
-    if any(marker in tail for marker in DECODE_ERROR_MARKERS):
-        return DecodeFailed(f"the file is damaged and cannot be decoded ({last.strip()[:300]})")
-    return TranscodeFailed(f"FFmpeg failed with exit code {exc.returncode}: {last.strip()[:300]}")
 
 
 async def run_ffmpeg(ctx: JobContext, args: list[str], **kwargs: Any) -> str:
@@ -75,11 +56,11 @@ async def run_ffmpeg(ctx: JobContext, args: list[str], **kwargs: Any) -> str:
             args, cancel=ctx.cancel, stall_timeout=media.stall_timeout_seconds, **kwargs
         )
     except FFmpegFailed as exc:
-        raise classify_ffmpeg_failure(exc) from exc
+        raise classify_ffmpeg_failure(exc.returncode, exc.stderr_tail) from exc
     except FFmpegTimeout as exc:
-        raise LimitExceeded(f"processing took too long ({exc})") from exc
+        raise timeout_failure(str(exc)) from exc
     except FFmpegStalled as exc:
-        raise TransientError(f"FFmpeg stalled: {exc}") from exc
+        raise stall_failure(str(exc)) from exc
 
 
 @dataclass
@@ -98,20 +79,22 @@ async def _side_work(ctx: JobContext, src: Path, info: MediaInfo, out: Path) -> 
         return result
     target = _target(ctx)
     stderr = await run_ffmpeg(
-        ctx, deriv.loudnorm_analyze_args(src, info, target), timeout=_limit(info)
+        ctx, ffmpeg_args.loudnorm_analyze_args(src, info, target), timeout=_limit(info)
     )
-    result.loudness = deriv.parse_loudnorm(stderr)
-    audio_filter = deriv.loudnorm_filter(target, result.loudness)
+    result.loudness = loudness.parse_loudnorm(stderr)
+    audio_filter = loudness.loudnorm_filter(target, result.loudness)
     der_dir = out / "derivatives"
     der_dir.mkdir(parents=True, exist_ok=True)
-    args = deriv.audio_derivatives_args(src, info, der_dir, audio_filter, for_mp4=info.has_video)
+    args = ffmpeg_args.audio_derivatives_args(
+        src, info, der_dir, audio_filter, for_mp4=info.has_video
+    )
     await run_ffmpeg(ctx, args, timeout=_limit(info))
     return result
 
 
-def _target(ctx: JobContext) -> deriv.LoudnessTarget:
+def _target(ctx: JobContext) -> loudness.LoudnessTarget:
     m = ctx.infra.settings.media
-    return deriv.LoudnessTarget(m.loudness_target_lufs, m.loudness_true_peak, m.loudness_range)
+    return loudness.LoudnessTarget(m.loudness_target_lufs, m.loudness_true_peak, m.loudness_range)
 
 
 def _limit(info: MediaInfo) -> float:
@@ -244,20 +227,22 @@ async def _derivatives(
     der_dir.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"loudness": side.loudness}
     if info.has_audio:
-        result["mp3"] = f"derivatives/{deriv.MP3_NAME}"
+        result["mp3"] = f"derivatives/{ffmpeg_args.MP3_NAME}"
     if info.has_video:
         await _video_derivatives(ctx, info, out, renditions)
         thumbs = out / "thumbnails"
         await upload_directory(ctx.infra.storage, thumbs, f"{prefix}/thumbnails")
         posters = sorted(p.name for p in thumbs.glob("poster-*.jpg"))
-        result["mp4"] = f"derivatives/{deriv.MP4_NAME}"
+        result["mp4"] = f"derivatives/{ffmpeg_args.MP4_NAME}"
         result["posters"] = {
             p.removeprefix("poster-").removesuffix(".jpg"): f"thumbnails/{p}" for p in posters
         }
-        result["storyboard"] = f"thumbnails/{deriv.STORYBOARD_IMAGE}"
-        result["storyboard_vtt"] = f"thumbnails/{deriv.STORYBOARD_VTT}"
+        result["storyboard"] = f"thumbnails/{storyboard.STORYBOARD_IMAGE}"
+        result["storyboard_vtt"] = f"thumbnails/{storyboard.STORYBOARD_VTT}"
     # The AAC track lives on inside the mp4; only the finished files are stored.
-    await anyio.to_thread.run_sync(lambda: (der_dir / deriv.NORMALISED_AAC).unlink(missing_ok=True))
+    await anyio.to_thread.run_sync(
+        lambda: (der_dir / ffmpeg_args.NORMALISED_AAC).unlink(missing_ok=True)
+    )
     await upload_directory(ctx.infra.storage, der_dir, f"{prefix}/derivatives")
     await ctx.report(0.99, force=True)
     return result
@@ -275,33 +260,33 @@ async def _video_derivatives(
         await anyio.to_thread.run_sync(_join_segments, hls / renditions[-1].name, low)
     thumbs = out / "thumbnails"
     thumbs.mkdir(parents=True, exist_ok=True)
-    audio = out / "derivatives" / deriv.NORMALISED_AAC
-    plan = deriv.plan_storyboard(info)
+    audio = out / "derivatives" / ffmpeg_args.NORMALISED_AAC
+    plan = storyboard.plan_storyboard(info)
     limit = _limit(info)
 
     async def posters() -> None:
-        await run_ffmpeg(ctx, deriv.poster_args(top, info, thumbs), timeout=limit)
+        await run_ffmpeg(ctx, ffmpeg_args.poster_args(top, info, thumbs), timeout=limit)
         if not any(thumbs.glob("poster-*.jpg")):
             # Dark from start to end of the search window: take the best of what is there.
-            dark = deriv.poster_args(top, info, thumbs, skip_dark=False)
+            dark = ffmpeg_args.poster_args(top, info, thumbs, skip_dark=False)
             await run_ffmpeg(ctx, dark, timeout=limit)
 
-    mux = deriv.mp4_mux_args(top, audio if info.has_audio else None, out / "derivatives")
+    mux = ffmpeg_args.mp4_mux_args(top, audio if info.has_audio else None, out / "derivatives")
     try:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(run_ffmpeg(ctx, mux, timeout=limit))
             tg.create_task(posters())
-            tg.create_task(run_ffmpeg(ctx, deriv.storyboard_args(low, thumbs, plan), timeout=limit))
+            tg.create_task(
+                run_ffmpeg(ctx, ffmpeg_args.storyboard_args(low, thumbs, plan), timeout=limit)
+            )
     except BaseExceptionGroup as group:
         raise _first_error(group) from None
-    vtt = deriv.storyboard_vtt(plan, info.duration)
-    await anyio.to_thread.run_sync((thumbs / deriv.STORYBOARD_VTT).write_text, vtt)
+    vtt = storyboard.storyboard_vtt(plan, info.duration)
+    await anyio.to_thread.run_sync((thumbs / storyboard.STORYBOARD_VTT).write_text, vtt)
 
 
 def _join_segments(variant_dir: Path, dest: Path) -> None:
     """MPEG-TS segments of one FFmpeg run concatenate byte for byte into one stream."""
-    from streamcore.processing.publisher import playlist_segments
-
     names = playlist_segments((variant_dir / VARIANT_PLAYLIST).read_text())
     with open(dest, "wb") as joined:
         for name in names:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.errors import Conflict, NotFound
+from streamcore.errors import NotFound
 from streamcore.models import Asset, JobKind
 from streamcore.processing import service as processing
 from streamcore.videos import lifecycle
@@ -18,8 +18,6 @@ async def reprocess(
     asset = await videos.get_asset(session, asset_id, for_update=True)
     if asset.project_id != project_id:
         raise NotFound("video not found")
-    if asset.status not in videos.FINAL_STATES:
-        raise Conflict(f"the video is {asset.status}; reprocess it once it is ready or failed")
     # What plays keeps playing: the new run re-publishes over the same renditions
     # (ingest unpublishes them when the new ladder differs).
     await lifecycle.reprocess(session, asset)

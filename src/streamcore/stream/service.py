@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound, StorageError
 from streamcore.errors import Forbidden, NotFound
 from streamcore.infra import Infra
+from streamcore.media.hls import Template, parse
 from streamcore.security.stream_tokens import InvalidToken, StreamClaim
 from streamcore.stream import http
 from streamcore.stream.cache import PlaylistCache
 from streamcore.stream.http import Reply
-from streamcore.stream.playlists import Template, parse
 from streamcore.stream.viewlog import DatabaseViewSink, ViewLog
 from streamcore.videos import layout
 

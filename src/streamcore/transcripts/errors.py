@@ -4,7 +4,7 @@ They are MediaErrors, so the job runner treats them as permanent (no retry)."""
 
 from __future__ import annotations
 
-from streamcore.processing.errors import MediaError
+from streamcore.media.failures import MediaError
 
 
 class NotTranscribable(MediaError):

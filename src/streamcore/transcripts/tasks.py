@@ -13,22 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from streamcore.adapters.ffmpeg import FFmpegFailed, FFmpegStalled, FFmpegTimeout, ProbeError
 from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound
 from streamcore.adapters.transcribe.base import (
+    SAMPLE_RATE,
     AudioRejected,
     EngineMisconfigured,
     EngineUnavailable,
     Transcript,
 )
 from streamcore.adapters.transcribe.languages import language_name
+from streamcore.media import hls, webvtt
+from streamcore.media import transcript_formats as formats
+from streamcore.media.failures import SourceMissing, TransientError, last_stderr_line, stall_failure
+from streamcore.media.ffmpeg_args import extract_audio_args, segment_start_args
+from streamcore.media.hls import resolve
+from streamcore.media.probe import MediaInfo
+from streamcore.media.progress import progress_fraction
 from streamcore.models import Asset, AssetStatus, Job, JobKind
-from streamcore.processing.errors import SourceMissing, TransientError
-from streamcore.processing.probe import MediaInfo, media_info_of
-from streamcore.processing.progress import progress_fraction
+from streamcore.processing.media_info import media_info_of
 from streamcore.processing.runner import JobCancelled, JobContext
 from streamcore.processing.specs import JobSpec
-from streamcore.stream.playlists import resolve
-from streamcore.transcripts import captions, formats
 from streamcore.transcripts import service as transcripts
-from streamcore.transcripts.commands import extract_audio_args, segment_start_args
 from streamcore.transcripts.engines import engine_for
 from streamcore.transcripts.errors import (
     AudioExtractionFailed,
@@ -105,7 +108,7 @@ async def _extract_audio(ctx: JobContext, info: MediaInfo, wav: Path) -> None:
     try:
         async with ctx.infra.storage.local_copy(layout.source_key(ctx.asset_id)) as src:
             await ctx.infra.media.run(
-                extract_audio_args(src, wav, info),
+                extract_audio_args(src, wav, info, sample_rate=SAMPLE_RATE),
                 on_progress=on_progress,
                 cancel=ctx.cancel,
                 stall_timeout=settings.stall_timeout_seconds,
@@ -114,12 +117,12 @@ async def _extract_audio(ctx: JobContext, info: MediaInfo, wav: Path) -> None:
     except ObjectNotFound as exc:
         raise SourceMissing("the uploaded file is not in storage") from exc
     except FFmpegFailed as exc:
-        last = next((ln for ln in reversed(exc.stderr_tail.splitlines()) if ln.strip()), "")
-        raise AudioExtractionFailed(f"cannot decode the audio ({last.strip()[:300]})") from exc
+        last = last_stderr_line(exc.stderr_tail)
+        raise AudioExtractionFailed(f"cannot decode the audio ({last})") from exc
     except FFmpegTimeout as exc:
         raise AudioExtractionFailed(f"audio extraction took too long ({exc})") from exc
     except FFmpegStalled as exc:
-        raise TransientError(f"FFmpeg stalled: {exc}") from exc
+        raise stall_failure(str(exc)) from exc
 
 
 async def _store(ctx: JobContext, result: Transcript, duration: float, master_key: str) -> None:
@@ -130,26 +133,28 @@ async def _store(ctx: JobContext, result: Transcript, duration: float, master_ke
     prefix = layout.transcript_prefix(asset_id)
     await storage.put_bytes(f"{prefix}/{transcripts.JSON_FILE}", formats.json_bytes(result))
     await storage.put_bytes(f"{prefix}/{transcripts.TEXT_FILE}", formats.to_text(result).encode())
-    await storage.put_bytes(f"{prefix}/{transcripts.VTT_FILE}", formats.to_vtt(result).encode())
+    await storage.put_bytes(
+        f"{prefix}/{transcripts.VTT_FILE}", webvtt.to_vtt(result.segments).encode()
+    )
 
     lang = result.language or "und"
     # Beside the master, so the master refers to the captions by a relative URI.
-    subs = posixpath.join(posixpath.dirname(master_key), captions.SUBS_DIR)
+    subs = posixpath.join(posixpath.dirname(master_key), hls.SUBS_DIR)
     await storage.delete_prefix(subs)
     offset = await _mpegts_offset(ctx, master_key)
     await storage.put_bytes(
-        f"{subs}/{lang}.vtt", formats.to_vtt(result, mpegts_offset=offset).encode()
+        f"{subs}/{lang}.vtt", webvtt.to_vtt(result.segments, mpegts_offset=offset).encode()
     )
-    playlist = captions.subtitle_playlist(f"{lang}.vtt", max(duration, result.duration))
+    playlist = hls.subtitle_playlist(f"{lang}.vtt", max(duration, result.duration))
     await storage.put_bytes(f"{subs}/{lang}.m3u8", playlist.encode())
 
     async with ctx.finish() as session:
         asset = await videos.get_asset(session, asset_id, for_update=True)
         master_key = _master_key(asset)
         master = (await storage.get_bytes(master_key)).decode("utf-8")
-        master = captions.add_subtitles(
+        master = hls.add_subtitles(
             master,
-            uri=f"{captions.SUBS_DIR}/{lang}.m3u8",
+            uri=f"{hls.SUBS_DIR}/{lang}.m3u8",
             language=result.language,
             name=language_name(result.language),
         )
@@ -179,22 +184,22 @@ async def _mpegts_offset(ctx: JobContext, master_key: str) -> int:
     storage = ctx.infra.storage
     try:
         master = (await storage.get_bytes(master_key)).decode("utf-8")
-        variant = captions.first_segment(master)
+        variant = hls.first_segment(master)
         variant_key = resolve(master_key, variant) if variant else None
         if variant_key is None:
-            return captions.DEFAULT_MPEGTS_OFFSET
+            return hls.DEFAULT_MPEGTS_OFFSET
         playlist = (await storage.get_bytes(variant_key)).decode("utf-8")
-        segment = captions.first_segment(playlist)
+        segment = hls.first_segment(playlist)
         segment_key = resolve(variant_key, segment) if segment else None
         if segment_key is None or not segment_key.endswith(".ts"):
-            return captions.DEFAULT_MPEGTS_OFFSET
+            return hls.DEFAULT_MPEGTS_OFFSET
         async with storage.local_copy(segment_key) as path:
             probe = await ctx.infra.media.probe(segment_start_args(path), timeout=30)
     except (ObjectNotFound, InvalidKey, ProbeError, UnicodeDecodeError) as exc:
         log.warning("transcribe.segment_probe_failed", error=str(exc))
-        return captions.DEFAULT_MPEGTS_OFFSET
-    offset = captions.mpegts_offset(probe)
-    return captions.DEFAULT_MPEGTS_OFFSET if offset is None else offset
+        return hls.DEFAULT_MPEGTS_OFFSET
+    offset = hls.mpegts_offset(probe)
+    return hls.DEFAULT_MPEGTS_OFFSET if offset is None else offset
 
 
 async def _failed(session: AsyncSession, job: Job, error_class: str, message: str) -> None:

@@ -17,7 +17,7 @@ from streamcore.stream import service as stream
 from streamcore.transcripts import service as transcripts
 from streamcore.videos import service
 from streamcore.videos.events import asset_event
-from streamcore.videos.schemas import VideoRead
+from streamcore.videos.schemas import VideoEvent, VideoEventType, VideoRead
 
 router = APIRouter(tags=["videos"])
 
@@ -92,3 +92,22 @@ async def video_events(
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
     )
+
+
+# The domain events, documented as OpenAPI webhooks (the `VideoEventV1` component): what
+# the Kafka events topic, SSE/Socket.IO listeners and webhook receivers are sent.
+events_router = APIRouter(tags=["events"])
+
+
+def _document_event(kind: VideoEventType) -> None:
+    async def receiver(event: VideoEvent) -> None:
+        return None
+
+    receiver.__doc__ = f"`{kind.value}`: sent once the change it records has committed."
+    events_router.add_api_route(
+        kind.value, receiver, methods=["POST"], name=kind.value, status_code=204
+    )
+
+
+for _kind in VideoEventType:
+    _document_event(_kind)

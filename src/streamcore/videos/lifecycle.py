@@ -64,8 +64,10 @@ _EVENT_OF = {
 class IllegalTransition(Conflict):
     """The video cannot move from its state to the one asked for (409)."""
 
-    def __init__(self, current: AssetStatus, wanted: AssetStatus) -> None:
-        super().__init__(f"the video is {current.value}; it cannot become {wanted.value}")
+    def __init__(self, current: AssetStatus, wanted: AssetStatus, hint: str = "") -> None:
+        super().__init__(
+            f"the video is {current.value}; {hint or f'it cannot become {wanted.value}'}"
+        )
         self.current = current
         self.wanted = wanted
 
@@ -153,7 +155,7 @@ def _reset_work(asset: Asset) -> None:
 async def reprocess(session: AsyncSession, asset: Asset) -> None:
     """A finished asset goes back to `uploaded` to be ingested again."""
     if asset.status not in FINAL_STATES:
-        raise IllegalTransition(asset.status, S.uploaded)
+        raise IllegalTransition(asset.status, S.uploaded, "reprocess it once it is ready or failed")
     await start(session, asset, S.uploaded)
 
 

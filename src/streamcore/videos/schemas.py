@@ -94,7 +94,7 @@ class VideoEventType(enum.StrEnum):
     upload_failed = "upload.failed"
 
 
-class VideoEvent(BaseModel):
+class VideoEventV1(BaseModel):
     """A domain event (version 1): written to the outbox in the transaction of the
     change it records; SSE, Socket.IO, webhooks and the Kafka events topic carry it.
     `data` is the video as `GET /videos/{id}` shows it, without signed URLs (they are
@@ -109,3 +109,7 @@ class VideoEvent(BaseModel):
     data: VideoRead
 
     model_config = {"title": "VideoEventV1"}
+
+
+# The current version of the event payload.
+VideoEvent = VideoEventV1

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from streamcore.models import Asset
-from streamcore.processing.errors import LimitExceeded, ProbeFailed, UnsupportedMedia
+from streamcore.media.failures import LimitExceeded, ProbeFailed, UnsupportedMedia
 
 # Demuxers for real containers. Everything else (hls, concat, image2, tty, lavfi, sdp,
 # rtsp, data, subtitles...) can name other files or URLs, or is not audio/video.
@@ -87,19 +87,30 @@ class MediaInfo:
         """The demuxer to force on the transcode, so it reads the file the probe saw."""
         return self.format_name.split(",")[0]
 
-
-def media_info_of(asset: Asset) -> MediaInfo:
-    """The MediaInfo the ingest stored on the asset (later jobs do not probe again)."""
-    return MediaInfo(
-        format_name=asset.container or "",
-        duration=asset.duration_seconds or 0.0,
-        bitrate=asset.bitrate,
-        width=asset.width,
-        height=asset.height,
-        frame_rate=asset.frame_rate,
-        video_codec=asset.video_codec,
-        audio_codec=asset.audio_codec,
-    )
+    @classmethod
+    def from_probe_fields(
+        cls,
+        *,
+        container: str | None,
+        duration: float | None,
+        bitrate: int | None,
+        width: int | None,
+        height: int | None,
+        frame_rate: float | None,
+        video_codec: str | None,
+        audio_codec: str | None,
+    ) -> MediaInfo:
+        """The MediaInfo from the fields an ingest stored (later jobs do not probe again)."""
+        return cls(
+            format_name=container or "",
+            duration=duration or 0.0,
+            bitrate=bitrate,
+            width=width,
+            height=height,
+            frame_rate=frame_rate,
+            video_codec=video_codec,
+            audio_codec=audio_codec,
+        )
 
 
 def _rate(value: Any) -> float | None:
@@ -191,3 +202,17 @@ def looks_like_text_playlist(head: bytes) -> bool:
     """First bytes of an upload that is a playlist, concat list or similar pointer file."""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return any(stripped.startswith(m) for m in PLAYLIST_MAGIC)
+
+
+_LOG_PREFIX = re.compile(r"^\[[^\]]+ @ 0x[0-9a-f]+\]\s*")
+
+
+def probe_reason(stderr_tail: str, path: str) -> str:
+    """ffprobe's own words, without addresses or our file paths."""
+    reasons: list[str] = []
+    for line in stderr_tail.splitlines():
+        text = _LOG_PREFIX.sub("", line.strip()).replace(f"{path}: ", "")
+        if text and path not in text and text not in reasons:
+            reasons.append(text)
+    detail = "; ".join(reasons[-3:])[:300]
+    return f"not a readable media file ({detail})" if detail else "not a readable media file"

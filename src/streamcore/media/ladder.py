@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from streamcore.processing.probe import MediaInfo
+from streamcore.media.probe import MediaInfo
 
 # (short side, video kbit/s, audio kbit/s)
 LADDER: tuple[tuple[int, int, int], ...] = (

@@ -1,17 +1,16 @@
-"""Pure planning of the derivatives: EBU R128 loudness-normalised mp3/mp4, poster
-frames and the storyboard sprite with its WebVTT thumbnails track."""
+"""Pure FFmpeg/ffprobe argument lists. Nothing here starts a process."""
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from streamcore.processing.commands import input_args
-from streamcore.processing.probe import MediaInfo
+from streamcore.media.ladder import Rendition, gop_frames, output_fps
+from streamcore.media.loudness import LoudnessTarget
+from streamcore.media.probe import ALLOWED_DEMUXERS, MediaInfo
+from streamcore.media.storyboard import STORYBOARD_IMAGE, StoryboardPlan
 
+MASTER_PLAYLIST = "master.m3u8"
+VARIANT_PLAYLIST = "index.m3u8"
 MP3_NAME = "audio.mp3"
 MP4_NAME = "video.mp4"
 # Work file: the normalised AAC track, made beside the ladder, muxed into the mp4 after.
@@ -21,21 +20,115 @@ POSTER_WIDTHS = (1280, 640, 320)
 POSTER_MIN_LUMA = 32
 POSTER_WINDOW = 30
 POSTER_SEARCH_SECONDS = 60
-STORYBOARD_IMAGE = "storyboard.jpg"
-STORYBOARD_VTT = "storyboard.vtt"
-STORYBOARD_TILE_WIDTH = 160
-STORYBOARD_COLUMNS = 10
-STORYBOARD_MAX_TILES = 100
 
 
-@dataclass(frozen=True)
-class LoudnessTarget:
-    integrated: float = -16.0
-    true_peak: float = -1.5
-    lra: float = 11.0
+def input_args(source: Path, info: MediaInfo) -> list[str]:
+    """Read one local file with the demuxer the probe saw, and nothing else."""
+    return [
+        "-protocol_whitelist",
+        "file,pipe",
+        "-format_whitelist",
+        ",".join(ALLOWED_DEMUXERS),
+        "-f",
+        info.demuxer,
+        "-i",
+        str(source),
+    ]
 
-    def base(self) -> str:
-        return f"loudnorm=I={self.integrated:g}:TP={self.true_peak:g}:LRA={self.lra:g}"
+
+def hls_ladder_args(
+    source: Path,
+    out_dir: Path,
+    info: MediaInfo,
+    renditions: list[Rendition],
+    *,
+    preset: str = "veryfast",
+    segment_seconds: int = 4,
+) -> list[str]:
+    """One FFmpeg process, one decode, every rung (split filter), HLS + master playlist."""
+    args = ["-hide_banner", "-nostdin", "-v", "error", "-xerror", "-y"]
+    args += input_args(source, info)
+    maps: list[str] = []
+    stream_map: list[str] = []
+    codec_args: list[str] = []
+
+    if info.has_video:
+        n = len(renditions)
+        # A constant output rate (capped at 60) keeps 2 s GOPs aligned with segments,
+        # also for variable-frame-rate sources.
+        fps = output_fps(info)
+        pre = f"fps={fps:g}," if fps else ""
+        chains = [f"[0:v:0]{pre}split={n}" + "".join(f"[s{i}]" for i in range(n))]
+        for i, r in enumerate(renditions):
+            chains.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1[v{i}]")
+        args += ["-filter_complex", ";".join(chains)]
+        gop = gop_frames(info, segment_seconds)
+        codec_args += [
+            "-c:v",
+            "libx264",
+            "-preset",
+            preset,
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            str(gop),
+            "-keyint_min",
+            str(gop),
+            "-sc_threshold",
+            "0",
+            "-force_key_frames",
+            "expr:gte(t,n_forced*2)",
+        ]
+        for i, r in enumerate(renditions):
+            maps += ["-map", f"[v{i}]"]
+            codec_args += [
+                f"-b:v:{i}",
+                f"{r.video_kbps}k",
+                f"-maxrate:v:{i}",
+                f"{int(r.video_kbps * 1.07)}k",
+                f"-bufsize:v:{i}",
+                f"{r.video_kbps * 2}k",
+            ]
+            entry = f"v:{i}"
+            if info.has_audio:
+                maps += ["-map", "0:a:0"]
+                codec_args += [f"-b:a:{i}", f"{r.audio_kbps}k"]
+                entry += f",a:{i}"
+            stream_map.append(f"{entry},name:{r.name}")
+    else:
+        maps += ["-map", "0:a:0"]
+        codec_args += ["-b:a:0", f"{renditions[0].audio_kbps}k"]
+        stream_map.append(f"a:0,name:{renditions[0].name}")
+
+    if info.has_audio:
+        codec_args += ["-c:a", "aac", "-ac", "2", "-ar", "48000"]
+
+    args += maps + codec_args
+    args += [
+        "-f",
+        "hls",
+        "-hls_time",
+        str(segment_seconds),
+        # EVENT while encoding (segments are published as they are written); the
+        # publisher turns it into VOD when FFmpeg is done.
+        "-hls_playlist_type",
+        "event",
+        "-hls_flags",
+        "independent_segments+temp_file",
+        "-hls_segment_type",
+        "mpegts",
+        "-hls_segment_filename",
+        str(out_dir / "%v" / "seg_%05d.ts"),
+        "-master_pl_name",
+        MASTER_PLAYLIST,
+        "-var_stream_map",
+        " ".join(stream_map),
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        str(out_dir / "%v" / VARIANT_PLAYLIST),
+    ]
+    return args
 
 
 def loudnorm_analyze_args(source: Path, info: MediaInfo, target: LoudnessTarget) -> list[str]:
@@ -47,38 +140,6 @@ def loudnorm_analyze_args(source: Path, info: MediaInfo, target: LoudnessTarget)
         "-af", f"{target.base()}:print_format=json",
         "-f", "null", "-",
     ]  # fmt: skip
-
-
-_JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
-
-
-def parse_loudnorm(stderr: str) -> dict[str, float] | None:
-    """The measured values of pass one, or None when the audio had nothing to measure
-    (silence gives -inf, which pass two cannot use)."""
-    m = _JSON_BLOCK.search(stderr)
-    if m is None:
-        return None
-    try:
-        raw = json.loads(m.group(0))
-        values = {k: float(raw[k]) for k in ("input_i", "input_tp", "input_lra", "input_thresh")}
-        values["target_offset"] = float(raw["target_offset"])
-    except (KeyError, ValueError, json.JSONDecodeError):
-        return None
-    if not all(math.isfinite(v) for v in values.values()):
-        return None
-    return values
-
-
-def loudnorm_filter(target: LoudnessTarget, measured: dict[str, float] | None) -> str:
-    """Pass two: linear normalisation with the measured values (single pass if none)."""
-    if measured is None:
-        return target.base()
-    return (
-        f"{target.base()}:measured_I={measured['input_i']:.2f}"
-        f":measured_TP={measured['input_tp']:.2f}:measured_LRA={measured['input_lra']:.2f}"
-        f":measured_thresh={measured['input_thresh']:.2f}:offset={measured['target_offset']:.2f}"
-        ":linear=true"
-    )
 
 
 def audio_derivatives_args(
@@ -149,27 +210,6 @@ def poster_args(
     return args
 
 
-@dataclass(frozen=True)
-class StoryboardPlan:
-    interval: float
-    tiles: int
-    columns: int
-    rows: int
-    tile_width: int
-    tile_height: int
-
-
-def plan_storyboard(info: MediaInfo) -> StoryboardPlan:
-    assert info.width is not None
-    assert info.height is not None
-    interval = max(1.0, math.ceil(info.duration / STORYBOARD_MAX_TILES))
-    tiles = max(1, min(STORYBOARD_MAX_TILES, math.ceil(info.duration / interval)))
-    columns = min(STORYBOARD_COLUMNS, tiles)
-    rows = math.ceil(tiles / columns)
-    tile_h = max(2, round(STORYBOARD_TILE_WIDTH * info.height / info.width / 2) * 2)
-    return StoryboardPlan(interval, tiles, columns, rows, STORYBOARD_TILE_WIDTH, tile_h)
-
-
 def storyboard_args(low_rung_video: Path, out_dir: Path, plan: StoryboardPlan) -> list[str]:
     """From the lowest rung (our own 240p MPEG-TS: cheap to decode in full), one frame
     per interval tiled into one sprite; the last frame is repeated to fill the grid,
@@ -187,27 +227,48 @@ def storyboard_args(low_rung_video: Path, out_dir: Path, plan: StoryboardPlan) -
     ]  # fmt: skip
 
 
-def _ts(seconds: float) -> str:
-    ms = round(seconds * 1000)
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+def extract_audio_args(source: Path, dest: Path, info: MediaInfo, *, sample_rate: int) -> list[str]:
+    """The first audio stream as mono 16-bit WAV at the engines' sample_rate, written to
+    disk as it decodes (the engines then read it window by window)."""
+    return [
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-y",
+        *input_args(source, info),
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-ac",
+        "1",
+        "-ar",
+        str(sample_rate),
+        "-c:a",
+        "pcm_s16le",
+        "-f",
+        "wav",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        str(dest),
+    ]
 
 
-def storyboard_vtt(plan: StoryboardPlan, duration: float) -> str:
-    """The WebVTT thumbnails track: one cue per tile, `sprite.jpg#xywh=x,y,w,h`."""
-    lines = ["WEBVTT", ""]
-    for i in range(plan.tiles):
-        start = i * plan.interval
-        if start >= duration:
-            break
-        end = min(duration, start + plan.interval)
-        x = (i % plan.columns) * plan.tile_width
-        y = (i // plan.columns) * plan.tile_height
-        lines += [
-            f"{_ts(start)} --> {_ts(end)}",
-            f"{STORYBOARD_IMAGE}#xywh={x},{y},{plan.tile_width},{plan.tile_height}",
-            "",
-        ]
-    return "\n".join(lines)
+def segment_start_args(segment: Path) -> list[str]:
+    """ffprobe of one of our own MPEG-TS segments: each stream's start time."""
+    return [
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        "mpegts",
+        "-of",
+        "json",
+        "-show_entries",
+        "stream=start_time",
+        str(segment),
+    ]

@@ -1,19 +1,41 @@
-"""Pure rendering of a transcript as JSON, plain text and WebVTT."""
+"""Pure WebVTT: timestamps, caption cues split to readable sizes, escaping, documents.
+
+Segments and words are anything with the attributes below (the transcription seam's
+dataclasses are), so this module needs no types from the rest of streamcore.
+"""
 
 from __future__ import annotations
 
-import json
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from streamcore.adapters.transcribe.base import Segment, Transcript, Word
+from typing import Protocol
 
 # Caption cues: at most two lines of 42 characters and 7 seconds (common broadcast
 # and web captioning limits), split at word boundaries.
 LINE_CHARS = 42
 CUE_CHARS = 2 * LINE_CHARS
 CUE_SECONDS = 7.0
+
+
+class TimedWord(Protocol):
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+
+
+class TimedSegment(Protocol):
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def words(self) -> Sequence[TimedWord]: ...
 
 
 @dataclass(frozen=True)
@@ -23,44 +45,8 @@ class Cue:
     text: str
 
 
-def to_json(transcript: Transcript) -> dict[str, Any]:
-    return {
-        "language": transcript.language,
-        "duration": round(transcript.duration, 3),
-        "engine": transcript.engine,
-        "model": transcript.model,
-        "text": transcript.text,
-        "segments": [
-            {
-                "id": i,
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "words": [_word_json(w) for w in s.words],
-            }
-            for i, s in enumerate(transcript.segments)
-        ],
-    }
-
-
-def _word_json(word: Word) -> dict[str, Any]:
-    out: dict[str, Any] = {"word": word.text, "start": word.start, "end": word.end}
-    if word.probability is not None:
-        out["probability"] = round(word.probability, 4)
-    return out
-
-
-def json_bytes(transcript: Transcript) -> bytes:
-    return json.dumps(to_json(transcript), ensure_ascii=False, indent=1).encode()
-
-
-def to_text(transcript: Transcript) -> str:
-    """One line per segment."""
-    lines = [s.text.strip() for s in transcript.segments if s.text.strip()]
-    return "\n".join(lines) + ("\n" if lines else "")
-
-
 def vtt_timestamp(seconds: float) -> str:
+    """`HH:MM:SS.mmm`, rounded to the millisecond; negative times are 0."""
     ms = max(0, round(seconds * 1000))
     hours, rest = divmod(ms, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
@@ -68,11 +54,12 @@ def vtt_timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}"
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """Cue text with the characters WebVTT gives a meaning (`&`, `<`, `>`) escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def cues(segments: list[Segment]) -> list[Cue]:
+def cues(segments: Sequence[TimedSegment]) -> list[Cue]:
     """Caption cues: a segment as one cue when it fits, else split at words (by their
     own timestamps) or, without word timings, in proportion to the characters."""
     out: list[Cue] = []
@@ -93,9 +80,9 @@ def cues(segments: list[Segment]) -> list[Cue]:
     return [c for c in out if c.end > c.start]
 
 
-def _split_by_words(seg: Segment) -> list[Cue]:
+def _split_by_words(seg: TimedSegment) -> list[Cue]:
     out: list[Cue] = []
-    group: list[Word] = []
+    group: list[TimedWord] = []
     for word in seg.words:
         if not word.text:
             continue
@@ -122,14 +109,14 @@ def _split_by_chars(start: float, end: float, text: str) -> list[Cue]:
     return out
 
 
-def to_vtt(transcript: Transcript, *, mpegts_offset: int | None = None) -> str:
+def to_vtt(segments: Sequence[TimedSegment], *, mpegts_offset: int | None = None) -> str:
     """WebVTT captions. mpegts_offset (90 kHz ticks) adds the X-TIMESTAMP-MAP that HLS
     players need to line cue times up with the MPEG-TS segments' timestamps."""
     head = "WEBVTT"
     if mpegts_offset is not None:
         head += f"\nX-TIMESTAMP-MAP=MPEGTS:{mpegts_offset},LOCAL:00:00:00.000"
     blocks = [head]
-    for i, cue in enumerate(cues(transcript.segments), start=1):
-        lines = "\n".join(_escape(line) for line in textwrap.wrap(cue.text, LINE_CHARS))
+    for i, cue in enumerate(cues(segments), start=1):
+        lines = "\n".join(escape(line) for line in textwrap.wrap(cue.text, LINE_CHARS))
         blocks.append(f"{i}\n{vtt_timestamp(cue.start)} --> {vtt_timestamp(cue.end)}\n{lines}")
     return "\n\n".join(blocks) + "\n"

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from streamcore.processing.commands import hls_ladder_args
-from streamcore.processing.ladder import gop_frames, output_fps, plan_ladder
-from streamcore.processing.probe import MediaInfo
+from streamcore.media.ladder import gop_frames, output_fps, plan_ladder
+from streamcore.media.probe import MediaInfo
 
 
 def info(w: int | None, h: int | None, fps: float | None = 30.0, audio: bool = True) -> MediaInfo:
@@ -62,21 +61,3 @@ def test_frame_rate_capped_and_gop_two_seconds() -> None:
     assert gop_frames(info(1280, 720, fps=30), 4) == 60
     assert gop_frames(info(1280, 720, fps=25), 4) == 50
     assert gop_frames(info(1280, 720, fps=120), 4) == 120
-
-
-def test_one_process_args_split_every_rung(tmp_path: object) -> None:
-    from pathlib import Path
-
-    src = info(1280, 720)
-    rungs = plan_ladder(src)
-    args = hls_ladder_args(Path("/in/source"), Path("/out"), src, rungs)
-    graph = args[args.index("-filter_complex") + 1]
-    assert graph.startswith("[0:v:0]fps=30,split=4")
-    assert args[args.index("-var_stream_map") + 1] == (
-        "v:0,a:0,name:720p v:1,a:1,name:480p v:2,a:2,name:360p v:3,a:3,name:240p"
-    )
-    assert args[args.index("-hls_time") + 1] == "4"
-    assert args[args.index("-protocol_whitelist") + 1] == "file,pipe"
-    # The demuxer is forced to what the probe saw.
-    assert args[args.index("-f") + 1] == "mov"
-    assert "-xerror" in args
