@@ -5,6 +5,8 @@ in-process tests."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -16,19 +18,23 @@ from streamcore.stream.service import Playback
 router = APIRouter(tags=["stream"])
 
 
-@router.api_route(
-    "/stream/{token}",
-    methods=["GET", "HEAD"],
-    name="stream",
-    responses={
-        206: {"description": "the requested byte range of a segment"},
-        302: {"description": "redirect to a presigned GET (remote_delivery=redirect)"},
-        304: {"description": "If-None-Match matched the segment's ETag"},
-        416: {"description": "the byte range is outside the segment"},
-        **error_responses(Forbidden, NotFound),
-    },
-    response_class=Response,
-)
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    206: {"description": "the requested byte range of a segment"},
+    302: {"description": "redirect to a presigned GET (remote_delivery=redirect)"},
+    304: {"description": "If-None-Match matched the segment's ETag"},
+    416: {"description": "the byte range is outside the segment"},
+    **error_responses(Forbidden, NotFound),
+}
+
+
+@router.head(
+    "/stream/{token}", name="stream_head", operation_id="stream_head",
+    responses=RESPONSES, response_class=Response,
+)  # fmt: skip
+@router.get(
+    "/stream/{token}", name="stream", operation_id="stream",
+    responses=RESPONSES, response_class=Response,
+)  # fmt: skip
 async def stream(token: str, request: Request) -> Response:
     """HLS playlists and segments behind an encrypted, expiring token. Segments carry
     an ETag (If-None-Match gives 304) and honour Range (206/416); HEAD and CORS work
