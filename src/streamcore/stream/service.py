@@ -8,6 +8,7 @@ to an object in remote storage."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import posixpath
@@ -15,7 +16,7 @@ import time
 from collections.abc import Mapping
 
 from streamcore.adapters.storage.base import InvalidKey, ObjectNotFound, StorageError
-from streamcore.errors import Forbidden, NotFound
+from streamcore.errors import AppError, Forbidden, NotFound, ServiceUnavailable
 from streamcore.infra import Infra
 from streamcore.media.hls import Template, parse
 from streamcore.security.stream_tokens import InvalidToken, StreamClaim
@@ -106,9 +107,11 @@ class Signable:
         return any(tag in text for tag in tags)
 
 
-def error_reply(exc: Forbidden | NotFound) -> Reply:
-    body = b'{"error":"%s","detail":"%s"}' % (exc.name.encode(), exc.detail.encode())
+def error_reply(exc: AppError) -> Reply:
+    body = json.dumps({"error": exc.name, "detail": exc.detail}).encode()
     headers = {"content-type": "application/json", "cache-control": "no-store"}
+    if isinstance(exc, ServiceUnavailable):
+        headers["retry-after"] = "5"
     return Reply(exc.status_code, {**headers, "content-length": str(len(body))}, body)
 
 
@@ -162,7 +165,9 @@ class Playback:
                 return kind, await self._file(claim, kind, content_type, headers)
             except (ObjectNotFound, InvalidKey) as exc:
                 raise NotFound("no such file in this stream") from exc
-        except (Forbidden, NotFound) as exc:
+            except StorageError as exc:
+                raise ServiceUnavailable("object storage is unavailable") from exc
+        except (Forbidden, NotFound, ServiceUnavailable) as exc:
             return "unknown", error_reply(exc)
 
     # -- playlists --
