@@ -43,6 +43,8 @@ from tests.fixtures.nginx import free_port, nginx, static_server_block, streamco
 from streamcore.security.stream_tokens import TokenCodec
 
 ASSET = "benchasset0000000000000000"
+NGINX_MODE = "nginx mode (nginx + streamcore on TCP), segment"
+NGINX_MODE_UDS = "nginx mode (nginx + streamcore on a unix socket), segment"
 SEGMENT = "hls/720p/seg_00000.ts"
 VARIANT = "hls/720p/index.m3u8"
 MASTER = "hls/master.m3u8"
@@ -115,14 +117,18 @@ def wrk(base: str, paths: Path, seconds: float, connections: int, work: Path) ->
     return result
 
 
-def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+def wait_healthy(
+    base: str, proc: subprocess.Popen[bytes], log: Path, uds: Path | None = None
+) -> None:
     deadline = time.monotonic() + 60
+    transport = httpx.HTTPTransport(uds=str(uds)) if uds else None
     while True:
         if proc.poll() is not None:
             raise SystemExit(f"server exited:\n{log.read_text()}")
         try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
+            with httpx.Client(transport=transport, timeout=2) as client:
+                if client.get(f"{base}/health").status_code == 200:
+                    return
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
@@ -138,22 +144,23 @@ UVICORN = (
 
 
 @contextmanager
-def server(kind: str, env: dict[str, str], work: Path) -> Iterator[str]:
-    """`streamcore serve` (Granian, one process) or the same app under uvicorn."""
+def server(kind: str, env: dict[str, str], work: Path, uds: Path | None = None) -> Iterator[str]:
+    """`streamcore serve` (Granian, one process; on a unix socket when uds is given)
+    or the same app under uvicorn. Yields its base URL (http://localhost for uds)."""
     port = free_port()
     if kind == "uvicorn":
         argv = [sys.executable, "-c", UVICORN, str(port)]
     else:
         argv = [sys.executable, "-m", "streamcore", "serve", "--no-worker", "--workers", "1",
-                "--port", str(port)]  # fmt: skip
+                "--port", str(port), *(["--uds", str(uds)] if uds else [])]  # fmt: skip
     log = work / f"server-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    base = f"http://127.0.0.1:{port}"
+    base = "http://localhost" if uds else f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base, proc, log)
+        wait_healthy(base, proc, log, uds)
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -213,7 +220,7 @@ def run(work: Path, smoke: bool, seconds: float, connections: int, size: int) ->
                         int(r["errors"] + r["bad_status"])))  # fmt: skip
         print(f"  {name}: {rows[-1].rps:,.0f} req/s", flush=True)
 
-    with ExitStack() as stack:
+    with ExitStack() as stack:  # the reference nginx runs for the whole run
         port = free_port()
         ref = stack.enter_context(
             nginx(work / "nginx-static", static_server_block(port, objects), port)
@@ -234,8 +241,14 @@ def run(work: Path, smoke: bool, seconds: float, connections: int, size: int) ->
         with server("granian", nginx_env, work) as base:
             port = free_port()
             block = streamcore_server_block(port, base.removeprefix("http://"), objects)
-            front = stack.enter_context(nginx(work / "nginx-front", block, port))
-            measure("nginx mode (nginx + streamcore), segment", front.base_url, segment, size)
+            with nginx(work / "nginx-front", block, port) as front:
+                measure(NGINX_MODE, front.base_url, segment, size)
+        sock = work / "streamcore.sock"
+        with server("granian", nginx_env, work, uds=sock):
+            port = free_port()
+            block = streamcore_server_block(port, f"unix:{sock}", objects)
+            with nginx(work / "nginx-front-uds", block, port) as front:
+                measure(NGINX_MODE_UDS, front.base_url, segment, size)
     return rows
 
 
@@ -243,18 +256,20 @@ def report(rows: list[Row], connections: int) -> None:
     ref = rows[0].rps
     print(f"\nwrk -t1 -c{connections}; ratios against {rows[0].name}")
     print(
-        f"| {'what':<52} | {'req/s':>8} | {'x nginx':>7} | {'p50 ms':>7} | {'p99 ms':>7} | errors |"
+        f"| {'what':<58} | {'req/s':>8} | {'x nginx':>7} | {'p50 ms':>7} | {'p99 ms':>7} | errors |"
     )
-    print(f"|{'-' * 54}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|--------|")
+    print(f"|{'-' * 60}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|--------|")
     for r in rows:
-        print(f"| {r.name:<52} | {r.rps:8,.0f} | {r.rps / ref:7.2f} | {r.p50_ms:7.2f} | "
+        print(f"| {r.name:<58} | {r.rps:8,.0f} | {r.rps / ref:7.2f} | {r.p50_ms:7.2f} | "
               f"{r.p99_ms:7.2f} | {r.errors:6d} |")  # fmt: skip
     by = {r.name: r for r in rows}
     goals = [
         ("streamcore serve, segment", "segment, one process", lambda r: r.rps / ref >= 0.7,
          ">= 0.7 x nginx"),
-        ("nginx mode (nginx + streamcore), segment", "segment, nginx mode",
-         lambda r: r.rps / ref >= 0.95, ">= 0.95 x nginx"),
+        (NGINX_MODE, "segment, nginx mode (TCP)", lambda r: r.rps / ref >= 0.95,
+         ">= 0.95 x nginx"),
+        (NGINX_MODE_UDS, "segment, nginx mode (unix socket)", lambda r: r.rps / ref >= 0.95,
+         ">= 0.95 x nginx"),
         ("streamcore serve, master playlist", "master playlist", lambda r: r.rps >= 3000,
          ">= 3,000 req/s"),
         ("streamcore serve, variant playlist (150 segments)", "variant playlist",
