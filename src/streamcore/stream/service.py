@@ -26,7 +26,7 @@ from streamcore.stream.http import Reply
 from streamcore.stream.viewlog import DatabaseViewSink, ViewLog
 from streamcore.videos import layout
 
-MASTER = "hls/master.m3u8"
+MASTER = layout.MASTER_PATH
 # Top-level folders of an asset that a token may address. Never `source`: the original
 # upload is not served.
 SERVABLE_ROOTS = frozenset({"hls", "derivatives", "thumbnails", "transcript"})
@@ -85,7 +85,7 @@ def kind_of(path: str) -> str:
         return "master"
     if path.endswith(".m3u8"):
         return "variant"
-    return "segment" if path.startswith("hls/") else "file"
+    return "segment" if path.startswith(f"{layout.HLS}/") else "file"
 
 
 class Signable:
