@@ -25,5 +25,12 @@ def test_serve_benchmark_smoke() -> None:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert float(cells[1].replace(",", "")) > 0, row
         assert cells[-1] == "0", row  # no errors, no non-2xx answers
-    for goal in ("segment, one process", "segment, nginx mode", "master playlist"):
-        assert re.search(rf"^{goal}: [\d,]+ req/s", out.stdout, re.M), out.stdout
+    goals = (
+        "segment, one process",
+        "segment, nginx mode (TCP)",
+        "segment, nginx mode (unix socket)",
+        "master playlist",
+        "variant playlist",
+    )
+    for goal in goals:
+        assert re.search(rf"^{re.escape(goal)}: [\d,]+ req/s", out.stdout, re.M), out.stdout
