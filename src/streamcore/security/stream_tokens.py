@@ -158,36 +158,35 @@ class TokenCodec:
     ) -> list[str]:
         """The tokens of the claims (asset_id, path, expires_at, viewer) for every path
         (UTF-8 bytes). The shared part of the plaintext is packed once, the nonces come
-        from one read of the random source, every token is sealed into one buffer, and
-        that buffer is base64-encoded at once: each plaintext is padded with NULs so its
-        token is a multiple of 3 bytes, which makes the base64 of the buffer the tokens'
-        base64s end to end. What is left per token is its encryption."""
+        from one read of the random source, and all tokens are base64-encoded at once:
+        each plaintext is padded with NULs so its token is a multiple of 3 bytes, which
+        makes the base64 of the joined tokens their base64s end to end. What is left per
+        token is its encryption."""
         key = self._signer
         head = _pack(StreamClaim(asset_id, "", expires_at, viewer))
         fixed = _HEADER + _NONCE + _TAG + len(head)
-        plains = [head + p + b"\0" * (-(fixed + len(p)) % 3) for p in paths]
-        sizes = [fixed - len(head) + len(plain) for plain in plains]
-        buf = bytearray(sum(sizes))
-        view = memoryview(buf)
-        randoms = b"" if deterministic else os.urandom(_NONCE * len(plains))
-        header, seal, siv = key.header, key.aead.encrypt_into, key.siv
-        at = 0
-        for i, plain in enumerate(plains):
+        header, seal, siv = key.header, key.aead.encrypt, key.siv
+        randoms = b"" if deterministic else os.urandom(_NONCE * len(paths))
+        parts: list[bytes] = []
+        add = parts.append
+        widths = []
+        for i, path in enumerate(paths):
+            pad = -(fixed + len(path)) % 3
+            plain = head + path + b"\0" * pad if pad else head + path
             if deterministic:
                 nonce = hmac.digest(siv, plain, "sha256")[:_NONCE]
             else:
                 nonce = randoms[i * _NONCE : (i + 1) * _NONCE]
-            view[at : at + _HEADER] = header
-            view[at + _HEADER : at + _HEADER + _NONCE] = nonce
-            body = at + _HEADER + _NONCE
-            seal(nonce, plain, header, view[body : body + len(plain) + _TAG])
-            at += sizes[i]
-        text = binascii.b2a_base64(buf, newline=False).translate(_URLSAFE).decode()
+            add(header)
+            add(nonce)
+            add(seal(nonce, plain, header))
+            widths.append((fixed + len(path) + pad) // 3 * 4)
+        text = binascii.b2a_base64(b"".join(parts), newline=False).translate(_URLSAFE).decode()
         out = []
         at = 0
-        for size in sizes:
-            out.append(text[at : at + size // 3 * 4])
-            at += size // 3 * 4
+        for width in widths:
+            out.append(text[at : at + width])
+            at += width
         return out
 
     def issue(self, asset_id: str, path: str, ttl: int, viewer: str | None = None) -> str:
