@@ -28,6 +28,7 @@ import os
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +74,7 @@ end
 class Row:
     name: str
     rps: float
+    ratio: float
     p50_ms: float
     p99_ms: float
     errors: int
@@ -181,8 +183,9 @@ def check(base: str, paths: Path, size: int | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=5, help="per row and round")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every row")
     parser.add_argument("--smoke", action="store_true", help="one second per row, small files")
     opts = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -192,93 +195,146 @@ def main() -> None:
     segment_bytes = 64 * 1024 if opts.smoke else 1_400_000
     print(f"load average before: {os.getloadavg()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
-        rows = run(Path(tmp), opts.smoke, seconds, connections, segment_bytes)
+        rounds = 1 if opts.smoke else opts.rounds
+        rows = run(Path(tmp), opts.smoke, seconds, connections, segment_bytes, rounds)
     print(f"load average after: {os.getloadavg()}")
-    report(rows, connections)
+    report(rows, connections, rounds)
 
 
-def run(work: Path, smoke: bool, seconds: float, connections: int, size: int) -> list[Row]:
+REF = "nginx (1 worker), static segment"
+SEGMENT_ROW = "streamcore serve, segment"
+MASTER_ROW = "streamcore serve, master playlist"
+VARIANT_ROW = "streamcore serve, variant playlist (150 segments)"
+
+
+Target = tuple[str, str, Path]  # row name, base URL, URL list
+
+
+def run(
+    work: Path, smoke: bool, seconds: float, connections: int, size: int, rounds: int
+) -> list[Row]:
     data = work / "data"
     objects = data / "objects"
     make_files(objects, size)
     secret = secrets.token_urlsafe(32)
     codec = TokenCodec.from_secret(secret)
     count = 50 if smoke else VIEWERS
-    segment = url_list(work, "segment", codec, SEGMENT, count)
-    master = url_list(work, "master", codec, MASTER, count)
-    variant = url_list(work, "variant", codec, VARIANT, count)
+    urls = {
+        p: url_list(work, p.split("/")[-1], codec, p, count) for p in (SEGMENT, MASTER, VARIANT)
+    }
+    static = work / "static.paths"
+    static.write_text(f"/files/assets/{ASSET}/{SEGMENT}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMCORE_")}
     env.update(STREAMCORE_DATA_DIR=str(data), STREAMCORE_SECRET_KEY=secret,
                STREAMCORE_LOG_LEVEL="WARNING")  # fmt: skip
-    rows: list[Row] = []
-
-    def measure(name: str, base: str, paths: Path, file_size: int | None = None) -> None:
-        check(base, paths, file_size)
-        wrk(base, paths, min(1.0, seconds), connections, work)  # warm-up
-        r = wrk(base, paths, seconds, connections, work)
-        rows.append(Row(name, r["requests"] / r["seconds"], r["p50_ms"], r["p99_ms"],
-                        int(r["errors"] + r["bad_status"])))  # fmt: skip
-        print(f"  {name}: {rows[-1].rps:,.0f} req/s", flush=True)
-
-    with ExitStack() as stack:  # the reference nginx runs for the whole run
+    with ExitStack() as stack:
         port = free_port()
-        ref = stack.enter_context(
-            nginx(work / "nginx-static", static_server_block(port, objects), port)
+        ref = stack.enter_context(nginx(work / "ref", static_server_block(port, objects), port))
+        reference = (REF, ref.base_url, static)
+        segment_rows, other_rows = start_servers(stack, work, env, objects, urls, smoke)
+        for _, base, paths in [reference, *segment_rows, *other_rows]:
+            check(base, paths, size if paths in (static, urls[SEGMENT]) else None)
+            wrk(base, paths, 1, connections, work)  # warm-up
+        return measure_rounds(
+            reference, segment_rows, other_rows, rounds, seconds, connections, work
         )
-        static = work / "static.paths"
-        static.write_text(f"/files/assets/{ASSET}/{SEGMENT}\n")
-        measure("nginx (1 worker), static segment", ref.base_url, static, size)
-        with server("granian", env, work) as base:
-            measure("streamcore serve, segment", base, segment, size)
-            measure("streamcore serve, master playlist", base, master)
-            measure("streamcore serve, variant playlist (150 segments)", base, variant)
-        if not smoke:
-            with server("uvicorn", env, work) as base:
-                measure("same app under uvicorn, segment", base, segment, size)
-                measure("same app under uvicorn, master playlist", base, master)
-                measure("same app under uvicorn, variant playlist", base, variant)
-        nginx_env = {**env, "STREAMCORE_STREAM__LOCAL_DELIVERY": "nginx"}
-        with server("granian", nginx_env, work) as base:
-            port = free_port()
-            block = streamcore_server_block(port, base.removeprefix("http://"), objects)
-            with nginx(work / "nginx-front", block, port) as front:
-                measure(NGINX_MODE, front.base_url, segment, size)
-        sock = work / "streamcore.sock"
-        with server("granian", nginx_env, work, uds=sock):
-            port = free_port()
-            block = streamcore_server_block(port, f"unix:{sock}", objects)
-            with nginx(work / "nginx-front-uds", block, port) as front:
-                measure(NGINX_MODE_UDS, front.base_url, segment, size)
-    return rows
 
 
-def report(rows: list[Row], connections: int) -> None:
-    ref = rows[0].rps
-    print(f"\nwrk -t1 -c{connections}; ratios against {rows[0].name}")
+def start_servers(
+    stack: ExitStack, work: Path, env: dict[str, str], objects: Path,
+    urls: dict[str, Path], smoke: bool,
+) -> tuple[list[Target], list[Target]]:  # fmt: skip
+    """Every server at once: streamcore direct, streamcore in nginx mode behind nginx
+    (over TCP and over a unix socket) and, unless smoke, the app under uvicorn."""
+    nginx_env = {**env, "STREAMCORE_STREAM__LOCAL_DELIVERY": "nginx"}
+    direct = stack.enter_context(server("granian", env, work))
+    tcp = stack.enter_context(server("granian", nginx_env, work))
+    sock = work / "streamcore.sock"
+    stack.enter_context(server("granian", nginx_env, work, uds=sock))
+    fronts = []
+    for upstream in (tcp.removeprefix("http://"), f"unix:{sock}"):
+        port = free_port()
+        block = streamcore_server_block(port, upstream, objects)
+        fronts.append(stack.enter_context(nginx(work / f"front-{port}", block, port)))
+    segment_rows = [
+        (SEGMENT_ROW, direct, urls[SEGMENT]),
+        (NGINX_MODE, fronts[0].base_url, urls[SEGMENT]),
+        (NGINX_MODE_UDS, fronts[1].base_url, urls[SEGMENT]),
+    ]
+    other_rows = [(MASTER_ROW, direct, urls[MASTER]), (VARIANT_ROW, direct, urls[VARIANT])]
+    if not smoke:
+        uv = stack.enter_context(server("uvicorn", env, work))
+        other_rows += [
+            ("same app under uvicorn, segment", uv, urls[SEGMENT]),
+            ("same app under uvicorn, master playlist", uv, urls[MASTER]),
+            ("same app under uvicorn, variant playlist", uv, urls[VARIANT]),
+        ]
+    return segment_rows, other_rows
+
+
+def measure_rounds(
+    reference: Target, segment_rows: list[Target], other_rows: list[Target],
+    rounds: int, seconds: float, connections: int, work: Path,
+) -> list[Row]:  # fmt: skip
+    """Each round measures every row once, the segment rows between two measurements
+    of the reference (their mean is the round's reference), so a change of the shared
+    machine's load hits a row and its reference alike. A row's figures are medians
+    over the rounds; its ratio, the median of its per-round ratios."""
+    samples: dict[str, list[dict[str, float]]] = {}
+
+    def load(targets: list[Target]) -> list[tuple[str, dict[str, float]]]:
+        return [(name, wrk(base, p, seconds, connections, work)) for name, base, p in targets]
+
+    for n in range(rounds):
+        print(f"round {n + 1}/{rounds}, load {os.getloadavg()[0]:.1f}", flush=True)
+        [(_, before)] = load([reference])
+        done = load(segment_rows)
+        [(_, after)] = load([reference])
+        done += load(other_rows)
+        mean = {k: (before[k] + after[k]) / 2 for k in before}
+        for name, result in [(REF, mean), *done]:
+            result["ratio"] = rps(result) / rps(mean)
+            samples.setdefault(name, []).append(result)
+    return [summarise(name, results) for name, results in samples.items()]
+
+
+def rps(result: dict[str, float]) -> float:
+    return result["requests"] / result["seconds"]
+
+
+def summarise(name: str, results: list[dict[str, float]]) -> Row:
+    return Row(
+        name,
+        statistics.median(rps(r) for r in results),
+        statistics.median(r["ratio"] for r in results),
+        statistics.median(r["p50_ms"] for r in results),
+        statistics.median(r["p99_ms"] for r in results),
+        int(sum(r["errors"] + r["bad_status"] for r in results)),
+    )
+
+
+def report(rows: list[Row], connections: int, rounds: int) -> None:
+    print(f"\nwrk -t1 -c{connections}, median of {rounds} round(s); x nginx against {REF}")
     print(
         f"| {'what':<58} | {'req/s':>8} | {'x nginx':>7} | {'p50 ms':>7} | {'p99 ms':>7} | errors |"
     )
     print(f"|{'-' * 60}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|--------|")
     for r in rows:
-        print(f"| {r.name:<58} | {r.rps:8,.0f} | {r.rps / ref:7.2f} | {r.p50_ms:7.2f} | "
+        print(f"| {r.name:<58} | {r.rps:8,.0f} | {r.ratio:7.2f} | {r.p50_ms:7.2f} | "
               f"{r.p99_ms:7.2f} | {r.errors:6d} |")  # fmt: skip
     by = {r.name: r for r in rows}
     goals = [
-        ("streamcore serve, segment", "segment, one process", lambda r: r.rps / ref >= 0.7,
-         ">= 0.7 x nginx"),
-        (NGINX_MODE, "segment, nginx mode (TCP)", lambda r: r.rps / ref >= 0.95,
+        (SEGMENT_ROW, "segment, one process", lambda r: r.ratio >= 0.7, ">= 0.7 x nginx"),
+        (NGINX_MODE, "segment, nginx mode (TCP)", lambda r: r.ratio >= 0.95, ">= 0.95 x nginx"),
+        (NGINX_MODE_UDS, "segment, nginx mode (unix socket)", lambda r: r.ratio >= 0.95,
          ">= 0.95 x nginx"),
-        (NGINX_MODE_UDS, "segment, nginx mode (unix socket)", lambda r: r.rps / ref >= 0.95,
-         ">= 0.95 x nginx"),
-        ("streamcore serve, master playlist", "master playlist", lambda r: r.rps >= 3000,
-         ">= 3,000 req/s"),
-        ("streamcore serve, variant playlist (150 segments)", "variant playlist",
-         lambda r: r.rps >= 1500, ">= 1,500 req/s"),
+        (MASTER_ROW, "master playlist", lambda r: r.rps >= 3000, ">= 3,000 req/s"),
+        (VARIANT_ROW, "variant playlist", lambda r: r.rps >= 1500, ">= 1,500 req/s"),
     ]  # fmt: skip
     print()
     for key, label, ok, goal in goals:
         row = by[key]
-        print(f"{label}: {row.rps:,.0f} req/s ({row.rps / ref:.2f} x nginx), p99 "
+        print(f"{label}: {row.rps:,.0f} req/s ({row.ratio:.2f} x nginx), p99 "
               f"{row.p99_ms:.1f} ms [{'met' if ok(row) else 'MISSED'}: {goal}]")  # fmt: skip
 
 

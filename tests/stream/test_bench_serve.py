@@ -20,7 +20,7 @@ def test_serve_benchmark_smoke() -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [ln for ln in out.stdout.splitlines() if re.match(r"\| (nginx|streamcore)", ln)]
-    assert len(rows) == 6, out.stdout
+    assert len(rows) == 6, out.stdout  # reference, 3 segment rows, 2 playlists
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert float(cells[1].replace(",", "")) > 0, row
