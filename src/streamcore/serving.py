@@ -81,15 +81,16 @@ async def prepare(settings: Settings) -> None:
     """Before any worker starts: the secret exists and the schema is migrated, so N
     processes do not race to create either."""
     from streamcore.db.migrate import ensure_schema
-    from streamcore.db.session import create_engine
+    from streamcore.infra import build_infra
+    from streamcore.observability.health import wait_until_ready
 
-    settings.resolved_secret()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
+    infra = build_infra(settings)
     try:
-        await ensure_schema(engine, auto_migrate=settings.database.auto_migrate)
+        # The dependencies may come up after this node: wait (bounded, logged).
+        await wait_until_ready(infra)
+        await ensure_schema(infra.engine, auto_migrate=settings.database.auto_migrate)
     finally:
-        await engine.dispose()
+        await infra.close()
 
 
 class _JobWorker:
