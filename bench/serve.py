@@ -199,6 +199,10 @@ def main() -> None:
         rows = run(Path(tmp), opts.smoke, seconds, connections, segment_bytes, rounds)
     print(f"load average after: {os.getloadavg()}")
     report(rows, connections, rounds)
+    failed = [r.name for r in rows if r.errors]
+    if failed:
+        # Errors or non-2xx answers under load make the figures worthless.
+        raise SystemExit(f"requests failed in: {', '.join(failed)}")
 
 
 REF = "nginx (1 worker), static segment"
