@@ -22,6 +22,7 @@ SMOKE: dict[str, tuple[list[str], str]] = {
     "bus_throughput": (["--jobs", "20", "--consumers", "1"], r"\d+\.\d+x the db bus"),
     "login_latency": (["--n", "3"], r"ratio login/verify p50: \d+\.\d+x"),
     "pipeline": (["--seconds", "4", "--size", "640x360", "--preset", "ultrafast"], r"b/a = \d"),
+    "serve": (["--smoke"], r"segment, one process: [\d,]+ req/s \(\d+\.\d\d x nginx\)"),
     "signaling_latency": (
         ["--clients", "6", "--rooms", "2", "--rounds", "1"],
         r"ratios streamcore/reference: p50 \d",

@@ -40,7 +40,9 @@ from streamcore.projects.endpoints import router as projects_router
 from streamcore.reprocess.endpoints import router as reprocess_router
 from streamcore.sessions.endpoints import router as sessions_router
 from streamcore.signaling.server import Signaling
+from streamcore.stream.asgi import StreamFastPath
 from streamcore.stream.endpoints import router as stream_router
+from streamcore.stream.service import Playback
 from streamcore.transcripts.endpoints import router as transcripts_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import events_router
@@ -108,6 +110,8 @@ def create_app(
         await wait_until_ready(current)
         await ensure_schema(current.engine, auto_migrate=settings.database.auto_migrate)
         await signaling.start(current)
+        app.state.playback = playback = Playback(current)
+        await playback.start()
         stop = asyncio.Event()
         worker_task = asyncio.create_task(
             run_job_services(current, stop, consume=run_worker), name="job-services"
@@ -126,6 +130,7 @@ def create_app(
             worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker_task
+            await playback.stop()
             if own:
                 await current.close()
 
@@ -237,7 +242,9 @@ def create_app(
 
 
 def asgi_app(app: FastAPI) -> ASGIApp:
-    """The app as served: Socket.IO on /socket.io/ in front of the HTTP API (one port)."""
+    """The app as served: Socket.IO on /socket.io/ and playback on /stream/ in front of
+    the HTTP API (one port)."""
     signaling: Signaling = app.state.signaling
-    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=app)
+    fast = StreamFastPath(app, lambda: app.state.playback)
+    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=fast)
     return wrapped

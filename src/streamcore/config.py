@@ -167,10 +167,35 @@ class MediaSettings(BaseModel):
 
 class StreamSettings(BaseModel):
     token_ttl_seconds: int = 6 * 3600
+    # Key rotation: tokens are signed with token_secret (default: STREAMCORE_SECRET_KEY)
+    # and carry its key id; tokens of verify_secrets still play (a JSON list: the old
+    # secret until its tokens expire, or the next one before it starts signing).
+    token_secret: str = ""
+    verify_secrets: list[str] = Field(default_factory=list)
     # Segments on remote storage: "proxy" streams them through the API (Range supported),
     # "redirect" answers 302 to a short-lived presigned GET. Playlists are always ours.
     remote_delivery: Literal["proxy", "redirect"] = "proxy"
     redirect_ttl_seconds: int = Field(default=300, ge=30)
+    # Segments on local disk: "direct" sends them zero-copy from this process (ASGI
+    # pathsend); "nginx" answers an empty response with X-Accel-Redirect to
+    # `nginx_internal_prefix` + the object's key, for an nginx in front (deploy/nginx.conf).
+    local_delivery: Literal["direct", "nginx"] = "direct"
+    nginx_internal_prefix: str = "/_streamcore/objects/"
+    # CDN-cacheable segments: signed without viewer binding, expiry rounded up to a
+    # window, the same token for every viewer in it (deterministic nonce), and
+    # `Cache-Control: public, max-age=<time left>, immutable`. Playlists stay private.
+    cdn_cacheable: bool = False
+    cdn_window_seconds: int = Field(default=3600, ge=60)
+    # Parsed playlists kept in memory (per process), dropped when their asset changes
+    # state, and after max_age_seconds in any case.
+    playlist_cache_entries: int = Field(default=2048, ge=0)
+    playlist_cache_max_age_seconds: float = Field(default=300, ge=0)
+    # View logging (stream_logs rows) leaves the request path: buffered, flushed in
+    # batches every flush_seconds or at batch rows; past max_buffered rows are dropped
+    # (and counted) rather than slowing playback down.
+    view_log_flush_seconds: float = Field(default=1.0, gt=0)
+    view_log_batch: int = Field(default=500, ge=1)
+    view_log_max_buffered: int = Field(default=50_000, ge=1)
 
 
 class UploadSettings(BaseModel):

@@ -140,7 +140,10 @@ def build_infra(settings: Settings) -> Infra:
         storage=build_storage(settings),
         bus=build_bus(settings),
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
-        tokens=TokenCodec.from_secret(settings.resolved_secret()),
+        tokens=TokenCodec.from_secret(
+            settings.stream.token_secret or settings.resolved_secret(),
+            settings.stream.verify_secrets,
+        ),
         access_tokens=AccessTokenCodec.from_secret(
             settings.resolved_secret(),
             settings.auth.access_token_ttl_seconds,

@@ -354,6 +354,7 @@ ROUTES = [
     Route("GET", "/docs/oauth2-redirect", public(200)),
     Route("GET", "/redoc", public(200)),
     Route("GET", "/stream/{token}", public(403), "/stream/not-a-token.m3u8"),
+    Route("HEAD", "/stream/{token}", public(403), "/stream/not-a-token.m3u8"),
     Route(
         "POST",
         "/auth/login",

@@ -20,7 +20,6 @@ from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
 from streamcore.adapters.storage.s3 import S3Storage
 from streamcore.db.base import new_id
-from streamcore.errors import NotFound
 from streamcore.infra import Infra
 from streamcore.models import (
     AssetSource,
@@ -160,15 +159,21 @@ async def test_delete_purges_every_object_and_leaves_a_tombstone(
 
     # A playback URL issued before the delete, valid for an hour.
     segment = stream.signed_name(infra, asset.id, "hls/360p/seg_00000.ts", ttl=3600)
-    assert (await stream.open_item(infra, segment)).claim.asset_id == asset.id
-
-    async with infra.transaction() as s:
-        await deletion.delete_video(s, asset.id)
-    with pytest.raises(NotFound):
-        await stream.open_item(infra, segment)
-    master = stream.signed_name(infra, asset.id, layout.MASTER_PATH, ttl=3600)
-    with pytest.raises(NotFound):
-        await stream.open_item(infra, master)
+    playback = stream.Playback(infra)
+    await playback.start()
+    try:
+        assert (await playback.answer(segment, {}))[1].status in (200, 302)
+        async with infra.transaction() as s:
+            await deletion.delete_video(s, asset.id)
+        # At once: the answer a moment ago is not reused.
+        assert (await playback.answer(segment, {}))[1].status == 404
+        master = stream.signed_name(infra, asset.id, layout.MASTER_PATH, ttl=3600)
+        assert (await playback.answer(master, {}))[1].status == 404
+        # A process that never saw the event asks the database.
+        fresh = stream.Playback(infra)
+        assert (await fresh.answer(segment, {}))[1].status == 404
+    finally:
+        await playback.stop()
 
     assert await JobRunner(infra, job_registry()).run_until_idle(timeout=60) == 1
     assert await listed(request, backend, prefix + "/") == []

@@ -78,6 +78,7 @@ def block_id(upload_id: str, part_number: int) -> str:
 class AzureBlobStorage(StatExists):
     name = "azure"
     presigns = True
+    suffix_ranges = False
 
     def __init__(self, config: AzureConfig) -> None:
         self.config = config
@@ -206,7 +207,7 @@ class AzureBlobStorage(StatExists):
         blob = await self._blob(key)
         with _translated(key):
             props = await blob.get_blob_properties()
-        return ObjectInfo(key=key, size=int(props.size))
+        return ObjectInfo(key=key, size=int(props.size), etag=props.etag)
 
     def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
         return download_to_temp(self, key, self.config.tmp_dir)
@@ -262,8 +263,15 @@ class AzureBlobStorage(StatExists):
                     await blob.delete_blob()
 
     # -- presigned requests --
-    def _sas_url(self, key: str, permission: BlobSasPermissions, expires_in: int) -> str:
+    def _sas_url(
+        self,
+        key: str,
+        permission: BlobSasPermissions,
+        expires_in: int,
+        content_type: str | None = None,
+    ) -> str:
         sas = generate_blob_sas(
+            content_type=content_type,
             account_name=self.config.account_name,
             container_name=self.config.container,
             blob_name=key,
@@ -279,8 +287,11 @@ class AzureBlobStorage(StatExists):
         url = self._sas_url(check_key(key), BlobSasPermissions(create=True, write=True), expires_in)
         return PresignedRequest("PUT", url, dict(BLOB_TYPE_HEADER))
 
-    async def presign_get(self, key: str, *, expires_in: int) -> str:
-        return self._sas_url(check_key(key), BlobSasPermissions(read=True), expires_in)
+    async def presign_get(
+        self, key: str, *, expires_in: int, content_type: str | None = None
+    ) -> str:
+        permission = BlobSasPermissions(read=True)
+        return self._sas_url(check_key(key), permission, expires_in, content_type)
 
     async def create_multipart(self, key: str, *, content_type: str | None = None) -> str:
         check_key(key)

@@ -31,6 +31,7 @@ class LocalStorage(StatExists):
     name = "local"
     # Clients upload through the API itself (an HMAC-signed URL); see uploads.presign.
     presigns = False
+    suffix_ranges = True
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -282,7 +283,9 @@ class LocalStorage(StatExists):
     ) -> PresignedRequest:
         raise NotSupported("local storage has no presigned URLs")
 
-    async def presign_get(self, key: str, *, expires_in: int) -> str:
+    async def presign_get(
+        self, key: str, *, expires_in: int, content_type: str | None = None
+    ) -> str:
         raise NotSupported("local storage has no presigned URLs")
 
     async def create_multipart(self, key: str, *, content_type: str | None = None) -> str:
