@@ -187,6 +187,8 @@ class WebhookSettings(BaseModel):
     )
     retry_jitter: float = Field(default=0.2, ge=0, le=0.5)
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # An attempt in flight is presumed lost (its worker died) timeout + this after it began.
+    lease_margin_seconds: float = Field(default=20.0, gt=0)
     # Requests in flight per endpoint, over all workers.
     max_in_flight_per_endpoint: int = Field(default=4, ge=1, le=64)
     # An endpoint whose deliveries have failed without a success for this long is disabled.

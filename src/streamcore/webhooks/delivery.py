@@ -41,7 +41,6 @@ from streamcore.webhooks.repository import DeliveryRepository, EndpointRepositor
 
 log = structlog.get_logger(__name__)
 
-LEASE_MARGIN_SECONDS = 20.0
 CLAIM_ENDPOINTS = 200
 
 
@@ -108,7 +107,9 @@ class Dispatcher:
 
     async def claim(self) -> list[Attempt]:
         now = utcnow()
-        lease = now + timedelta(seconds=self.settings.timeout_seconds + LEASE_MARGIN_SECONDS)
+        lease = now + timedelta(
+            seconds=self.settings.timeout_seconds + self.settings.lease_margin_seconds
+        )
         out: list[Attempt] = []
         async with self.infra.transaction() as session:
             deliveries = DeliveryRepository(session)

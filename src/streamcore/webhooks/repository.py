@@ -55,7 +55,9 @@ class EndpointRepository:
             select(WebhookEndpoint)
             .where(WebhookEndpoint.id.in_(sorted(endpoint_ids)))
             .order_by(WebhookEndpoint.id)
-            .with_for_update()
+            # NO KEY UPDATE: deliveries being inserted (a key-share lock for their
+            # foreign key) do not wait for a claim.
+            .with_for_update(key_share=True)
         )
         return (await self.session.execute(stmt)).scalars().all()
 
