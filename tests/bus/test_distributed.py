@@ -247,7 +247,9 @@ def test_sigkilled_worker_mid_transcode_is_finished_by_the_other(
     seen = []
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        video = client.get(f"/videos/{video_id}").json()
+        resp = client.get(f"/videos/{video_id}")
+        assert resp.status_code == 200, resp.text
+        video = resp.json()
         seen.append((video["status"], video["playable"]))
         if video["status"] in ("ready", "failed", "cancelled"):
             break

@@ -67,10 +67,11 @@ async def test_transient_error_retries_with_backoff_then_dead(infra: Infra) -> N
 
     runner = JobRunner(infra, specs({JobKind.ingest: handler}))
     await runner.run_until_idle()
-    job, status, _ = await load(infra, job_id)
+    job, status, error = await load(infra, job_id)
     assert job.status is JobStatus.queued
     assert job.next_attempt_at > utcnow()  # backing off, not due yet
-    assert status is AssetStatus.uploaded
+    # The video says it waits for another attempt, and why.
+    assert (status, error) == (AssetStatus.retrying, "TransientError")
     for _ in range(2):
         await make_due(infra, job_id)
         await runner.run_until_idle()

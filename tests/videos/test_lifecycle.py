@@ -63,6 +63,9 @@ async def test_each_transition_writes_exactly_one_event(infra: Infra) -> None:
         # A retry in the same state is no transition.
         (lambda s, a: lifecycle.start(s, a, S.ingesting), []),
         (lambda s, a: lifecycle.start(s, a, S.transcoding), ["video.processing"]),
+        # Its worker died: the video waits for the next attempt, then works again.
+        (lambda s, a: lifecycle.retrying(s, a, "WorkerLost", "gone"), ["video.retrying"]),
+        (lambda s, a: lifecycle.start(s, a, S.transcoding), ["video.processing"]),
         (lambda s, a: lifecycle.publish_playback(s, a, master(a)), ["video.playable"]),
         (lambda s, a: lifecycle.publish_playback(s, a, master(a)), []),
         (lambda s, a: lifecycle.mark_ready(s, a, master(a), {}), ["video.ready"]),

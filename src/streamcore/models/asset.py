@@ -14,6 +14,9 @@ class AssetStatus(enum.StrEnum):
     uploaded = "uploaded"
     ingesting = "ingesting"
     transcoding = "transcoding"
+    # A job of the video failed in a way worth retrying (or its worker died): it waits
+    # for its next attempt, still playable if it was.
+    retrying = "retrying"
     ready = "ready"
     failed = "failed"
     cancelled = "cancelled"

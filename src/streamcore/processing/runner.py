@@ -222,8 +222,17 @@ class JobRunner:
                     await self._bury(session, job, "WorkerLost", "the worker running it stopped")
                 else:
                     JobRepository.requeue(job, utcnow())
+                    await self._retrying(
+                        session, job, "WorkerLost", "the worker running it stopped"
+                    )
         for job in cancelled:
             await self._delete_outputs(job.kind, job.asset_id)
+
+    async def _retrying(self, session: AsyncSession, job: Job, error_class: str, msg: str) -> None:
+        """The job goes back to the queue for another attempt: its spec says so."""
+        hook = self.specs[job.kind].on_retry
+        if hook is not None:
+            await hook(session, job, error_class, msg)
 
     async def _bury(self, session: AsyncSession, job: Job, error_class: str, msg: str) -> None:
         """Out of tries: `dead`, and (Kafka mode) the relay owes it a DLQ record."""
@@ -347,6 +356,7 @@ class JobRunner:
                         self.settings.backoff_max_seconds,
                     )  # fmt: skip
                     JobRepository.requeue(job, utcnow() + timedelta(seconds=delay))
+                    await self._retrying(session, job, error_class, message)
                     return
                 if permanent:
                     job.status = JobStatus.failed

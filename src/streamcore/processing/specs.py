@@ -20,6 +20,8 @@ Handler = Callable[["JobContext"], Awaitable[None]]
 FailureHook = Callable[[AsyncSession, Job, str, str], Awaitable[None]]
 # The job was stopped: mark what it worked on; True when its outputs are to be removed.
 CancelHook = Callable[[AsyncSession, Job], Awaitable[bool]]
+# The job will be tried again (a transient error, or its worker died).
+RetryHook = Callable[[AsyncSession, Job, str, str], Awaitable[None]]
 # Progress of a running job (fraction 0..1, ETA in seconds), in the job's transaction.
 ProgressHook = Callable[[AsyncSession, str, float, float | None], Awaitable[None]]
 
@@ -38,6 +40,8 @@ class JobSpec:
     outputs: Callable[[str], Sequence[str]] = _no_outputs
     # Whose progress the job reports (None: the job row only).
     on_progress: ProgressHook | None = None
+    # What shows that the job waits for another attempt (None: the job row only).
+    on_retry: RetryHook | None = None
 
 
 JobRegistry = Mapping[JobKind, JobSpec]

@@ -122,6 +122,12 @@ async def cancel_video(session: AsyncSession, job: Job) -> bool:
     return True
 
 
+async def video_retrying(session: AsyncSession, job: Job, error_class: str, message: str) -> None:
+    asset = await videos.get_asset(session, job.asset_id, for_update=True)
+    if asset.status in lifecycle.WORKING_STATES:
+        await lifecycle.retrying(session, asset, error_class, message)
+
+
 async def video_progress(
     session: AsyncSession, asset_id: str, fraction: float, eta: float | None
 ) -> None:
@@ -139,7 +145,13 @@ async def video_progress(
 
 
 SPECS = (
-    JobSpec(JobKind.ingest, ingest, on_failure=fail_video, on_cancel=cancel_video),
+    JobSpec(
+        JobKind.ingest,
+        ingest,
+        on_failure=fail_video,
+        on_cancel=cancel_video,
+        on_retry=video_retrying,
+    ),
     JobSpec(
         JobKind.transcode,
         transcode.transcode,
@@ -147,5 +159,6 @@ SPECS = (
         on_cancel=cancel_video,
         outputs=layout.transcode_outputs,
         on_progress=video_progress,
+        on_retry=video_retrying,
     ),
 )

@@ -8,6 +8,7 @@ already in is no transition: no event, only the working fields are reset.
 
     awaiting_upload ─► uploaded ─► ingesting ─► transcoding ─► ready
           │               │            │             │           │
+          │               └── retrying (back to the job's state) │
           └───────────────┴─── failed / cancelled ◄──┘           │
     ready, failed, cancelled ─► uploaded (reprocess) or transcoding (replay)
     any state but deleted ─► deleting ─► deleted
@@ -36,23 +37,26 @@ log = structlog.get_logger(__name__)
 
 S = AssetStatus
 _REDO = frozenset({S.uploaded, S.transcoding, S.deleting})
+_STOP = frozenset({S.retrying, S.failed, S.cancelled, S.deleting})
 TRANSITIONS: dict[AssetStatus, frozenset[AssetStatus]] = {
     S.awaiting_upload: frozenset({S.uploaded, S.failed, S.cancelled, S.deleting}),
-    S.uploaded: frozenset({S.ingesting, S.failed, S.cancelled, S.deleting}),
-    S.ingesting: frozenset({S.transcoding, S.failed, S.cancelled, S.deleting}),
-    S.transcoding: frozenset({S.ready, S.failed, S.cancelled, S.deleting}),
+    S.uploaded: frozenset({S.ingesting}) | _STOP,
+    S.ingesting: frozenset({S.transcoding}) | _STOP,
+    S.transcoding: frozenset({S.ready}) | _STOP,
+    S.retrying: frozenset({S.ingesting, S.transcoding, S.failed, S.cancelled, S.deleting}),
     S.ready: _REDO,
     S.failed: _REDO,
     S.cancelled: _REDO,
     S.deleting: frozenset({S.deleted}),
     S.deleted: frozenset(),
 }
-WORKING_STATES = frozenset({S.uploaded, S.ingesting, S.transcoding})
+WORKING_STATES = frozenset({S.uploaded, S.ingesting, S.transcoding, S.retrying})
 FINAL_STATES = frozenset({S.ready, S.failed, S.cancelled})
 _EVENT_OF = {
     S.uploaded: VideoEventType.uploaded,
     S.ingesting: VideoEventType.processing,
     S.transcoding: VideoEventType.processing,
+    S.retrying: VideoEventType.retrying,
     S.ready: VideoEventType.ready,
     S.failed: VideoEventType.failed,
     S.cancelled: VideoEventType.cancelled,
@@ -150,6 +154,14 @@ def _reset_work(asset: Asset) -> None:
     asset.error_message = None
     asset.progress = 0.0
     asset.eta_seconds = None
+
+
+async def retrying(session: AsyncSession, asset: Asset, error_class: str, message: str) -> None:
+    """A job of the video waits for its next attempt; the error says why."""
+    asset.error_class = error_class[:64]
+    asset.error_message = message[:2000]
+    asset.eta_seconds = None
+    await _move(session, asset, S.retrying)
 
 
 async def reprocess(session: AsyncSession, asset: Asset) -> None:

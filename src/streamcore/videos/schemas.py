@@ -82,6 +82,7 @@ class VideoEventType(enum.StrEnum):
     created = "video.created"
     uploaded = "video.uploaded"
     processing = "video.processing"
+    retrying = "video.retrying"
     playable = "video.playable"
     ready = "video.ready"
     failed = "video.failed"
