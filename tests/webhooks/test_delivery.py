@@ -21,6 +21,9 @@ from tests.fixtures.sentinel import counting_server
 from tests.webhooks.conftest import Hooks
 from tests.webhooks.receiver import Received
 
+# Rules that do not depend on the database run on PostgreSQL only (CI time).
+PG_ONLY = pytest.mark.parametrize("hooks", ["postgresql"], indirect=True)
+
 
 async def _video(hooks: Hooks, *, uploaded: bool = True) -> str:
     async with hooks.infra.transaction() as s:
@@ -69,6 +72,7 @@ async def test_events_arrive_signed_once_each_with_the_event_as_data(hooks: Hook
     assert hooks.infra.metrics.webhook_first_attempt_delay._sum.get() > 0  # type: ignore[attr-defined]
 
 
+@PG_ONLY
 async def test_the_filter_picks_event_types(hooks: Hooks) -> None:
     await hooks.endpoint("/uploaded", event_types=["video.uploaded"])
     await hooks.endpoint("/all")
@@ -120,6 +124,7 @@ async def test_after_the_last_attempt_the_delivery_is_failed(hooks: Hooks) -> No
     assert len(hooks.receiver.of("/down")) == 4
 
 
+@PG_ONLY
 async def test_410_disables_the_endpoint_and_tells_the_others(hooks: Hooks) -> None:
     gone = await hooks.endpoint("/gone", event_types=["video.created"])
     await hooks.endpoint("/ops", event_types=["webhook.endpoint_disabled"])
@@ -138,6 +143,7 @@ async def test_410_disables_the_endpoint_and_tells_the_others(hooks: Hooks) -> N
         assert row.disabled_reason == "gone"
 
 
+@PG_ONLY
 async def test_an_endpoint_failing_for_five_days_is_disabled(hooks: Hooks) -> None:
     sick = await hooks.endpoint("/sick", event_types=["video.created"])
     await hooks.endpoint("/ops", event_types=["webhook.endpoint_disabled"])
@@ -157,6 +163,7 @@ async def test_an_endpoint_failing_for_five_days_is_disabled(hooks: Hooks) -> No
     assert len(hooks.receiver.of("/sick")) == 1  # disabled: no more attempts
 
 
+@PG_ONLY
 async def test_a_success_resets_the_failing_clock(hooks: Hooks) -> None:
     ok = await hooks.endpoint("/ok", event_types=["video.created"])
     async with hooks.infra.transaction() as s:
@@ -227,6 +234,7 @@ async def test_an_address_refused_at_delivery_time_is_never_contacted(hooks: Hoo
         assert sentinel.connections == []
 
 
+@PG_ONLY
 async def test_old_finished_deliveries_are_swept(hooks: Hooks) -> None:
     endpoint = await hooks.endpoint("/log", event_types=["video.created"])
     hooks.start()
