@@ -119,35 +119,37 @@ def test_kafka_sigkill_mid_request_redelivers_with_the_same_webhook_id(
         STREAMCORE_WEBHOOKS__TIMEOUT_SECONDS="3", STREAMCORE_WEBHOOKS__LEASE_MARGIN_SECONDS="1",
     ))  # fmt: skip
     hold = threading.Event()
-    with postgres_database() as db_url, cluster(tmp_path, db_url, secret, env, workers=1) as run:
-        with httpx.Client(
-            base_url=run.api.base_url, timeout=60, headers=run.api.auth_headers
-        ) as client:
-            project = create_project(client)
-            endpoint = add_endpoint(client, project, hook_receiver, "/k")
-            hook_receiver.routes["/k"].hold = hold  # the first request hangs
-            video = upload(client, project, media / "short360.mp4")
-            first = hook_receiver.wait_for("/k", lambda r: len(r) >= 1, timeout=60)[0]
-            assert first.error is None
-            run.workers[0].sigkill()  # mid-request
-            hook_receiver.routes["/k"].hold = None
-            hold.set()
-            run.start_worker()
-            assert wait_final(client, video["id"], timeout=180)["status"] == "ready"
-            got = hook_receiver.wait_for(
-                "/k", lambda r: set(LIFE) <= set(lifecycle_of(r, video["id"])), timeout=90
-            )
-            again = [r for r in got if r.message_id == first.message_id]
-            assert len(again) >= 2 and all(r.error is None for r in again)
-            events = lifecycle_of(got, video["id"])
-            assert all(events[t].error is None for t in LIFE)
-            assert_tamper_fails(events["video.uploaded"], endpoint["secret"])
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                log = client.get(f"/projects/{project}/webhooks/{endpoint['id']}/deliveries")
-                items = log.json()["items"]
-                if items and {d["status"] for d in items} == {"succeeded"}:
-                    break
-                time.sleep(0.5)
-            assert {d["event_type"] for d in items} >= set(LIFE), items
-            assert {d["status"] for d in items} == {"succeeded"}, items
+    with (
+        postgres_database() as db_url,
+        cluster(tmp_path, db_url, secret, env, workers=1) as run,
+        httpx.Client(base_url=run.api.base_url, timeout=60, headers=run.api.auth_headers) as client,
+    ):
+        project = create_project(client)
+        endpoint = add_endpoint(client, project, hook_receiver, "/k")
+        hook_receiver.routes["/k"].hold = hold  # the first request hangs
+        video = upload(client, project, media / "short360.mp4")
+        first = hook_receiver.wait_for("/k", lambda r: len(r) >= 1, timeout=60)[0]
+        assert first.error is None
+        run.workers[0].sigkill()  # mid-request
+        hook_receiver.routes["/k"].hold = None
+        hold.set()
+        run.start_worker()
+        assert wait_final(client, video["id"], timeout=180)["status"] == "ready"
+        got = hook_receiver.wait_for(
+            "/k", lambda r: set(LIFE) <= set(lifecycle_of(r, video["id"])), timeout=90
+        )
+        again = [r for r in got if r.message_id == first.message_id]
+        assert len(again) >= 2
+        assert all(r.error is None for r in again)
+        events = lifecycle_of(got, video["id"])
+        assert all(events[t].error is None for t in LIFE)
+        assert_tamper_fails(events["video.uploaded"], endpoint["secret"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            log = client.get(f"/projects/{project}/webhooks/{endpoint['id']}/deliveries")
+            items = log.json()["items"]
+            if items and {d["status"] for d in items} == {"succeeded"}:
+                break
+            time.sleep(0.5)
+        assert {d["event_type"] for d in items} >= set(LIFE), items
+        assert {d["status"] for d in items} == {"succeeded"}, items

@@ -1,10 +1,11 @@
 """Attempts of webhook deliveries, in the worker.
 
-A claim takes due deliveries in one transaction: per endpoint at most
+A claim writes the answers of finished attempts and takes due deliveries, in one
+transaction: per endpoint at most
 `max_in_flight_per_endpoint` leased at once (endpoint rows locked while counting), each
 one's attempt counted and leased for the timeout plus a margin. The request is then
 made outside any transaction, each in a task of its own, so a slow receiver holds up
-nobody else. The outcome is written in a second transaction. A worker that dies
+nobody else; its answer is written by the next claim, which it wakes. A worker that dies
 mid-request leaves the lease to run out: the delivery is due again and goes out with
 the same `webhook-id` (at least once).
 
@@ -81,6 +82,10 @@ class Dispatcher:
         self.settings = infra.settings.webhooks
         self.tasks: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
+        # Answers not yet written: the next claim writes them in its own transaction
+        # (one transaction a round, not one per attempt). Lost with the process, they
+        # only mean the delivery goes out again when its lease runs out.
+        self.outcomes: list[tuple[Attempt, Outcome]] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         last_sweep = -float("inf")
@@ -106,24 +111,53 @@ class Dispatcher:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def claim(self) -> list[Attempt]:
+        """Write the answers that came in, then lease what is due, in one transaction."""
+        done, self.outcomes = self.outcomes, []
+        try:
+            async with self.infra.transaction() as session:
+                return await self._round(session, done)
+        except BaseException:
+            self.outcomes[:0] = done
+            raise
+
+    async def _round(
+        self, session: AsyncSession, done: list[tuple[Attempt, Outcome]]
+    ) -> list[Attempt]:
         now = utcnow()
+        deliveries = DeliveryRepository(session)
+        settling = await deliveries.many([a.delivery_id for a, _ in done])
+        due = await deliveries.due_endpoints(now, CLAIM_ENDPOINTS)
+        wanted = set(due) | {d.endpoint_id for d in settling.values()}
+        if not wanted:
+            return []
+        endpoints = {e.id: e for e in await EndpointRepository(session).lock(list(wanted))}
+        for attempt, outcome in done:
+            delivery = settling.get(attempt.delivery_id)
+            if (
+                delivery is None
+                or delivery.status is not DeliveryStatus.pending
+                or delivery.attempts != attempt.number
+            ):
+                continue  # deleted, or retried by hand meanwhile: that attempt counts
+            await self._apply(session, delivery, endpoints.get(delivery.endpoint_id), outcome)
+        await session.flush()  # the claim counts leases as now written
+        return await self._claim(session, [endpoints[e] for e in due if e in endpoints], now)
+
+    async def _claim(
+        self, session: AsyncSession, endpoints: list[WebhookEndpoint], now: datetime
+    ) -> list[Attempt]:
         lease = now + timedelta(
             seconds=self.settings.timeout_seconds + self.settings.lease_margin_seconds
         )
+        deliveries = DeliveryRepository(session)
+        busy = await deliveries.in_flight([e.id for e in endpoints], now)
         out: list[Attempt] = []
-        async with self.infra.transaction() as session:
-            deliveries = DeliveryRepository(session)
-            due = await deliveries.due_endpoints(now, CLAIM_ENDPOINTS)
-            if not due:
-                return out
-            endpoints = await EndpointRepository(session).lock(due)
-            busy = await deliveries.in_flight(due, now)
-            for endpoint in endpoints:
-                room = self.settings.max_in_flight_per_endpoint - busy.get(endpoint.id, 0)
-                if not endpoint.enabled or room <= 0:
-                    continue
-                for delivery in await deliveries.due_of(endpoint.id, now, room):
-                    out.append(self._lease(delivery, endpoint, now, lease))
+        for endpoint in endpoints:
+            room = self.settings.max_in_flight_per_endpoint - busy.get(endpoint.id, 0)
+            if not endpoint.enabled or room <= 0:
+                continue
+            for delivery in await deliveries.due_of(endpoint.id, now, room):
+                out.append(self._lease(delivery, endpoint, now, lease))
         return out
 
     def _lease(
@@ -146,12 +180,10 @@ class Dispatcher:
         )
 
     async def attempt(self, attempt: Attempt) -> None:
+        """Send; the answer is written by the next claim (woken now)."""
         outcome = await self.send(attempt)
-        try:
-            await self.record(attempt, outcome)
-        except Exception:
-            # The lease runs out and the delivery goes again: at least once.
-            log.exception("webhooks.record_failed", delivery_id=attempt.delivery_id)
+        self.outcomes.append((attempt, outcome))
+        self.wake.set()
 
     async def send(self, attempt: Attempt) -> Outcome:
         started = time.monotonic()
@@ -168,20 +200,6 @@ class Dispatcher:
             return Outcome(None, str(exc)[:500], _ms(started))
         text = result.body.decode("utf-8", errors="replace")
         return Outcome(result.status_code, None, result.latency_ms, text)
-
-    async def record(self, attempt: Attempt, outcome: Outcome) -> None:
-        async with self.infra.transaction() as session:
-            delivery = await DeliveryRepository(session).get(attempt.delivery_id, for_update=True)
-            if (
-                delivery is None
-                or delivery.status is not DeliveryStatus.pending
-                or delivery.attempts != attempt.number
-            ):
-                return  # deleted, or retried by hand meanwhile: that attempt counts
-            locked = await EndpointRepository(session).lock([delivery.endpoint_id])
-            endpoint = locked[0] if locked else None
-            await self._apply(session, delivery, endpoint, outcome)
-        self.wake.set()  # room for another request to this endpoint
 
     async def _apply(
         self,

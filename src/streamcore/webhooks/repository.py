@@ -125,6 +125,18 @@ class DeliveryRepository:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def many(self, delivery_ids: Sequence[str]) -> dict[str, WebhookDelivery]:
+        """Deliveries by id, locked for this transaction."""
+        if not delivery_ids:
+            return {}
+        stmt = (
+            select(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(sorted(set(delivery_ids))))
+            .order_by(WebhookDelivery.id)
+            .with_for_update()
+        )
+        return {d.id: d for d in (await self.session.execute(stmt)).scalars().all()}
+
     async def of_endpoint(self, endpoint_id: str, delivery_id: str) -> WebhookDelivery | None:
         stmt = select(WebhookDelivery).where(
             WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint_id
