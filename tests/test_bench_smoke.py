@@ -29,6 +29,7 @@ SMOKE: dict[str, tuple[list[str], str]] = {
     ),
     "transcribe_rtf": (["--minutes", "0.25", "--window", "10"], r"realtime factor +\d+(\.\d+)?x"),
     "upload_throughput": (["--size-mb", "8"], r"\d\.\d\d x dd"),
+    "webhook_latency": (["--videos", "10", "--mode", "embedded"], r"p99/goal \d+\.\d+x"),
 }
 
 

@@ -47,6 +47,7 @@ from streamcore.transcripts.endpoints import router as transcripts_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import events_router
 from streamcore.videos.endpoints import router as videos_router
+from streamcore.webhooks.endpoints import router as webhooks_router
 from streamcore.worker import run_job_services
 
 log = structlog.get_logger(__name__)
@@ -236,6 +237,7 @@ def create_app(
     app.include_router(reprocess_router)
     app.include_router(admin_router)
     app.include_router(transcripts_router, responses=protected)
+    app.include_router(webhooks_router, responses=protected)
     app.webhooks.include_router(events_router)
     openapi.install(app)
     return app

@@ -227,6 +227,40 @@ class UploadSettings(BaseModel):
     url_import_allow_private_networks: str = ""
 
 
+# Delays before attempts 2, 3, ... of a webhook delivery (Svix's schedule): 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h, 14 h; about 41.6 hours from the first attempt to the
+# last, 9 attempts in all.
+WEBHOOK_RETRY_SCHEDULE = [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0, 50400.0]
+
+
+class WebhookSettings(BaseModel):
+    # Delays (seconds) before each retry; each is jittered by +-jitter (a fraction).
+    # Tests set a short one (e.g. [1, 2, 4, 8, 16, 32]); production keeps >= 24 h.
+    retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: list(WEBHOOK_RETRY_SCHEDULE), min_length=1
+    )
+    retry_jitter: float = Field(default=0.2, ge=0, le=0.5)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # An attempt in flight is presumed lost (its worker died) timeout + this after it began.
+    lease_margin_seconds: float = Field(default=20.0, gt=0)
+    # Requests in flight per endpoint, over all workers.
+    max_in_flight_per_endpoint: int = Field(default=4, ge=1, le=64)
+    # An endpoint whose deliveries have failed without a success for this long is disabled.
+    disable_after_seconds: float = Field(default=5 * 86400.0, gt=0)
+    # Finished deliveries (succeeded or failed) are deleted this long after they were made.
+    retention_seconds: float = Field(default=30 * 86400.0, gt=0)
+    sweep_interval_seconds: float = Field(default=3600.0, gt=0)
+    # How often the worker looks for new events and due deliveries when nothing woke it.
+    poll_interval_seconds: float = Field(default=0.25, gt=0)
+    # Old secrets keep signing (a second signature) this long after a rotation.
+    rotation_overlap_seconds: float = Field(default=24 * 3600.0, ge=0)
+    # Comma-separated CIDRs that webhook URLs may reach although they are loopback or
+    # private. For tests only (e.g. 127.0.0.0/8); empty refuses them, as URL import does.
+    allow_networks: str = ""
+    # Bytes of a receiver's answer that are read (and kept in the delivery log).
+    max_response_bytes: int = Field(default=4096, ge=0, le=4096)
+
+
 class SignalingSettings(BaseModel):
     cors_allowed_origins: list[str] = ["*"]
     max_sdp_bytes: int = 64 * 1024
@@ -349,6 +383,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     signaling: SignalingSettings = SignalingSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @model_validator(mode="after")
     def _whisper_enabled_alias(self) -> Settings:

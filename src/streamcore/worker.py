@@ -35,6 +35,8 @@ from streamcore.projects.deletion import sweep_deleted
 from streamcore.transcripts import tasks as transcript_jobs
 from streamcore.uploads.cleanup import sweep_abandoned
 from streamcore.videos import tasks as library_jobs
+from streamcore.webhooks.delivery import Dispatcher
+from streamcore.webhooks.fanout import run_kafka_fanout, run_outbox_fanout
 
 log = structlog.get_logger(__name__)
 
@@ -112,6 +114,7 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
         jobs.append(_heartbeat(infra, runner, pool, stop))
         jobs.append(_sweep_abandoned_uploads(infra, stop))
         jobs.append(_sweep_work_dirs(infra, stop))
+        jobs += webhook_services(infra, stop)
     tasks = [asyncio.create_task(job) for job in jobs]
     try:
         await asyncio.gather(*tasks)
@@ -119,6 +122,18 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def webhook_services(infra: Infra, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
+    """Events become deliveries (from the outbox rows, or from the events topic in
+    Kafka mode) and the dispatcher attempts them."""
+    dispatcher = Dispatcher(infra)
+    broker = infra.bus.broker
+    if broker is not None:
+        fanout = run_kafka_fanout(infra, broker, stop, dispatcher.wake.set)
+    else:
+        fanout = run_outbox_fanout(infra, stop, dispatcher.wake.set)
+    return [fanout, dispatcher.run(stop)]
 
 
 async def _sweep_abandoned_uploads(infra: Infra, stop: asyncio.Event) -> None:
