@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.services import pg_admin_dsn
+
 ROOT = Path(__file__).resolve().parents[1]
 # socketio_reference is the reference server of signaling_latency, not a benchmark.
 HELPERS = {"__init__", "socketio_reference"}
@@ -36,9 +38,11 @@ def test_every_benchmark_has_a_smoke_run() -> None:
 
 
 @pytest.mark.parametrize("bench", BENCHES)
-def test_benchmark_smoke_run(bench: str, tmp_path: Path) -> None:
+def test_benchmark_smoke_run(bench: str, tmp_path: Path, redis_url: str) -> None:
     args, ratio = SMOKE[bench]
+    # No streamcore settings leak in; the tests' own PostgreSQL and Redis do.
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMCORE_")}
+    env |= {"STREAMCORE_TEST_PG_DSN": pg_admin_dsn(), "STREAMCORE_TEST_REDIS_URL": redis_url}
     out = subprocess.run(
         [sys.executable, "-m", f"bench.{bench}", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
