@@ -18,9 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp
+from starlette.routing import Match
+from starlette.types import ASGIApp, Scope
 
-from streamcore import __version__
+from streamcore import __version__, openapi
 from streamcore.admin.endpoints import router as admin_router
 from streamcore.auth.endpoints import keys_router as api_keys_router
 from streamcore.auth.endpoints import router as auth_router
@@ -29,9 +30,11 @@ from streamcore.db.migrate import ensure_schema
 from streamcore.db.session import is_sqlite
 from streamcore.errors import AppError, Forbidden, TooManyRequests, Unauthorized, error_responses
 from streamcore.infra import Infra, build_infra
+from streamcore.inputs.proxies import ClientAddressMiddleware
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.health import wait_until_ready
 from streamcore.observability.logging import configure_logging
+from streamcore.organizations.endpoints import received_router as invitations_router
 from streamcore.organizations.endpoints import router as organizations_router
 from streamcore.projects.endpoints import router as projects_router
 from streamcore.reprocess.endpoints import router as reprocess_router
@@ -66,6 +69,25 @@ STATUS_NAMES = {
     415: "UnsupportedMediaType",
     429: "TooManyRequests",
 }
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route of this path answers (Starlette's 405 names only the
+    first route's), as the OpenAPI document lists them: HEAD only where declared."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        declared = getattr(route, "methods", None)
+        if declared and route.matches(scope)[0] is not Match.NONE:
+            methods |= set(declared) - {"HEAD"} if "GET" in declared else set(declared)
+    return sorted(methods)
+
+
+def _request_id(header: str | None) -> str:
+    """The caller's X-Request-ID when it is a plain token, else a new one (a request id
+    ends up in logs and response headers: no control characters, bounded length)."""
+    if header and len(header) <= 64 and header.isascii() and header.isprintable():
+        return header
+    return uuid.uuid4().hex
 
 
 def create_app(
@@ -127,9 +149,10 @@ def create_app(
     async def request_context(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = _request_id(request.headers.get("x-request-id"))
+        request.state.request_id = request_id
         started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(request_id=request_id[:64]):
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
             response = await call_next(request)
             route = request.scope.get("route")
             template = getattr(route, "path", "unmatched")
@@ -140,16 +163,21 @@ def create_app(
                     template, request.method, str(response.status_code)
                 ).inc()
                 infra_.metrics.http_duration.labels(template, request.method).observe(elapsed)
-            response.headers["X-Request-ID"] = request_id[:64]
+            response.headers["X-Request-ID"] = request_id
             if template != "/stream/{token}":
                 log.info(
                     "http.request",
                     method=request.method,
                     route=template,
+                    client=request.client.host if request.client else None,
                     status=response.status_code,
                     ms=round(elapsed * 1000, 1),
                 )
             return response
+
+    # Outermost: everything after it (logs, rate limits, upload logs) sees the client
+    # address the trusted proxies vouch for, or the peer's own.
+    app.add_middleware(ClientAddressMiddleware, trusted=settings.http.trusted_networks)
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -170,16 +198,23 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         name = STATUS_NAMES.get(exc.status_code, "HTTPError")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return JSONResponse(
-            {"error": name, "detail": str(exc.detail)},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            {"error": name, "detail": str(exc.detail)}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("http.unhandled", error_class=type(exc).__name__)
-        return JSONResponse({"error": "InternalError", "detail": "internal error"}, status_code=500)
+        # The trace goes to the log under the request id; the client gets only the id.
+        request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+        log.exception("http.unhandled", error_class=type(exc).__name__, request_id=request_id)
+        return JSONResponse(
+            {"error": "InternalError", "detail": f"internal error (request id {request_id})"},
+            status_code=500,
+            headers={"X-Request-ID": request_id},
+        )
 
     # Every route but these public ones sits behind auth.dependencies.get_principal.
     protected = error_responses(Unauthorized, Forbidden, TooManyRequests)
@@ -187,6 +222,7 @@ def create_app(
     app.include_router(stream_router)
     app.include_router(auth_router)
     app.include_router(organizations_router)
+    app.include_router(invitations_router)
     app.include_router(projects_router)
     app.include_router(api_keys_router)
     app.include_router(sessions_router, responses=protected)
@@ -196,6 +232,7 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(transcripts_router, responses=protected)
     app.webhooks.include_router(events_router)
+    openapi.install(app)
     return app
 
 

@@ -10,8 +10,10 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, TypeAdapter, model_validator
+from pydantic import BaseModel, Field, SecretStr, TypeAdapter, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streamcore.inputs.proxies import Network, parse_networks
 
 
 class ConfigError(ValueError):
@@ -168,7 +170,11 @@ class StreamSettings(BaseModel):
 
 
 class UploadSettings(BaseModel):
-    max_bytes: int = 20 * 1024**3
+    # The size limit of one upload, whichever way it comes in (form, presign, tus, URL
+    # import, recording take).
+    max_bytes: int = Field(default=20 * 1024**3, ge=1)
+    # Bytes all assets of one project may hold; 0: no quota.
+    project_quota_bytes: int = Field(default=0, ge=0)
     chunk_bytes: int = 1024 * 1024
     # One chunk of a session recording (MediaRecorder blobs are small).
     max_chunk_bytes: int = 64 * 1024**2
@@ -199,6 +205,24 @@ class SignalingSettings(BaseModel):
     max_peers_per_session: int = 32
 
 
+class HttpSettings(BaseModel):
+    # Comma-separated networks of the reverse proxies in front of streamcore (e.g.
+    # "10.0.0.0/8,127.0.0.1"). Only a connection from one of them may say, in
+    # X-Forwarded-For, who the client is; rate limits and logs use that address.
+    # Empty (the default): the connection's own peer address, whatever headers say.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # ValueError names the bad entry
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
+
 class AuthSettings(BaseModel):
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=60)
@@ -208,11 +232,21 @@ class AuthSettings(BaseModel):
     argon2_memory_kib: int = Field(default=19456, ge=19456)
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
-    # Login attempts: per client IP, and per account (cleared by a successful login).
+    # Login attempts (OWASP authentication guidance: nobody can lock someone else out).
+    # Per client address, whatever the account: refused (429) past the limit.
     login_ip_limit: int = Field(default=20, ge=1)
     login_ip_window_seconds: int = Field(default=60, ge=1)
+    # Per account from one address: refused past the limit; a good login clears it.
+    login_pair_limit: int = Field(default=5, ge=1)
+    login_pair_window_seconds: int = Field(default=900, ge=1)
+    # Per account from all addresses: never refused, slowed. Past the limit each
+    # attempt waits base * 2^n seconds (at most max) before the password is checked.
     login_account_limit: int = Field(default=10, ge=1)
     login_account_window_seconds: int = Field(default=900, ge=1)
+    login_slowdown_base_seconds: float = Field(default=0.25, ge=0)
+    login_slowdown_max_seconds: float = Field(default=4.0, ge=0, le=30)
+    # How long an organization invitation can be accepted.
+    invitation_ttl_seconds: int = Field(default=7 * 86400, ge=60)
     # Requests per API key.
     api_key_limit: int = Field(default=600, ge=1)
     api_key_window_seconds: int = Field(default=60, ge=1)
@@ -282,6 +316,7 @@ class Settings(BaseSettings):
     media: MediaSettings = MediaSettings()
     stream: StreamSettings = StreamSettings()
     upload: UploadSettings = UploadSettings()
+    http: HttpSettings = HttpSettings()
     auth: AuthSettings = AuthSettings()
     signaling: SignalingSettings = SignalingSettings()
     transcribe: TranscribeSettings = TranscribeSettings()

@@ -63,6 +63,7 @@ async def api(tmp_path_factory: pytest.TempPathFactory, auth_pg_url: str) -> Asy
         auth_pg_url,
         login_ip_limit=100_000,
         login_account_limit=100_000,
+        login_pair_limit=100_000,
     )
     async with running_api(settings) as built:
         yield built

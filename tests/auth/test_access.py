@@ -21,6 +21,9 @@ from streamcore.videos import service as videos
 from tests.auth.conftest import Api
 from tests.seed import seed_asset
 
+# A well-formed id that no object has.
+MISSING = "0" * 32
+
 
 class Tenant:
     """A user with a personal organization, a project, a session and a video."""
@@ -54,16 +57,16 @@ async def test_a_foreign_id_reads_exactly_like_a_missing_one(api: Api) -> None:
     mine, theirs = await tenant(api), await tenant(api)
     async with api.client(headers=mine.headers) as c:
         for path, missing in (
-            (f"/videos/{theirs.video_id}", "/videos/0123"),
-            (f"/sessions/{theirs.session_id}", "/sessions/0123"),
-            (f"/organizations/{theirs.org_id}/members", "/organizations/0123/members"),
-            (f"/projects/{theirs.project_id}/api-keys", "/projects/0123/api-keys"),
+            (f"/videos/{theirs.video_id}", f"/videos/{MISSING}"),
+            (f"/sessions/{theirs.session_id}", f"/sessions/{MISSING}"),
+            (f"/organizations/{theirs.org_id}/members", f"/organizations/{MISSING}/members"),
+            (f"/projects/{theirs.project_id}/api-keys", f"/projects/{MISSING}/api-keys"),
         ):
             foreign, absent = await c.get(path), await c.get(missing)
             assert foreign.status_code == absent.status_code == 404, path
             assert foreign.json() == absent.json(), path
         foreign = await c.post(f"/reprocess/{theirs.project_id}/{theirs.video_id}")
-        absent = await c.post(f"/reprocess/{mine.project_id}/0123")
+        absent = await c.post(f"/reprocess/{mine.project_id}/{MISSING}")
         assert foreign.json() == absent.json() == {"error": "NotFound", "detail": "video not found"}
         listed = {p["id"] for p in (await c.get("/projects")).json()}
         assert mine.project_id in listed
@@ -97,16 +100,64 @@ async def test_reprocess_of_a_video_in_another_project_is_404(api: Api) -> None:
     assert resp.status_code == 404
 
 
-async def test_members_the_last_owner_stays_and_members_are_unique(api: Api) -> None:
+async def invite_and_accept(api: Api, owner: Tenant, invitee: Tenant, role: str) -> None:
+    async with api.client(headers=owner.headers) as c:
+        sent = await c.post(
+            f"/organizations/{owner.org_id}/invitations",
+            json={"email": invitee.user.email, "role": role},
+        )
+        assert sent.status_code == 201, sent.text
+    async with api.client(headers=invitee.headers) as c:
+        accepted = await c.post(f"/invitations/{sent.json()['id']}/accept")
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["role"] == role
+
+
+async def test_an_invitation_reads_the_same_whether_or_not_an_account_exists(api: Api) -> None:
+    owner, invitee = await tenant(api), await tenant(api)
+    base = f"/organizations/{owner.org_id}/invitations"
+    async with api.client(headers=owner.headers) as c:
+        known = await c.post(base, json={"email": invitee.user.email})
+        unknown = await c.post(base, json={"email": f"nobody-{uuid.uuid4().hex}@example.com"})
+        member = await c.post(base, json={"email": owner.user.email.upper()})
+        for resp in (known, unknown, member):
+            assert resp.status_code == 201, resp.text
+            assert set(resp.json()) == {
+                "id", "organization_id", "email", "role", "expires_at", "created_at"
+            }  # fmt: skip
+        # Nobody joined by being invited.
+        members = {
+            m["email"] for m in (await c.get(f"/organizations/{owner.org_id}/members")).json()
+        }
+        assert members == {owner.user.email}
+        # The owner cannot accept on the invitee's behalf.
+        assert (await c.post(f"/invitations/{known.json()['id']}/accept")).status_code == 404
+        pending = {i["email"] for i in (await c.get(base)).json()}
+        assert invitee.user.email in pending
+    async with api.client(headers=invitee.headers) as c:
+        mine = (await c.get("/invitations")).json()
+        assert [(i["id"], i["organization_name"]) for i in mine] == [
+            (known.json()["id"], f"{owner.user.email}'s organization")
+        ]
+        # Someone else's invitation reads like a missing one.
+        foreign = await c.post(f"/invitations/{unknown.json()['id']}/accept")
+        absent = await c.post(f"/invitations/{MISSING}/accept")
+        assert foreign.status_code == absent.status_code == 404
+        assert foreign.json() == absent.json()
+        accepted = await c.post(f"/invitations/{known.json()['id']}/accept")
+        assert accepted.status_code == 200
+        assert accepted.json()["id"] == owner.org_id
+        assert accepted.json()["role"] == "collaborator"
+        # Used up: accepting again is a 404.
+        assert (await c.post(f"/invitations/{known.json()['id']}/accept")).status_code == 404
+        assert (await c.get(f"/videos/{owner.video_id}")).status_code == 200
+
+
+async def test_members_the_last_owner_stays(api: Api) -> None:
     owner, newcomer = await tenant(api), await tenant(api)
+    await invite_and_accept(api, owner, newcomer, "collaborator")
     base = f"/organizations/{owner.org_id}/members"
     async with api.client(headers=owner.headers) as c:
-        added = await c.post(base, json={"email": newcomer.user.email, "role": "collaborator"})
-        assert added.status_code == 201
-        dup = await c.post(base, json={"email": newcomer.user.email, "role": "owner"})
-        assert dup.status_code == 409
-        unknown = await c.post(base, json={"email": "nobody@example.com"})
-        assert unknown.status_code == 404
         members = {m["email"]: m["role"] for m in (await c.get(base)).json()}
         assert members == {owner.user.email: "owner", newcomer.user.email: "collaborator"}
         last = await c.delete(f"{base}/{owner.user.id}")
@@ -120,11 +171,7 @@ async def test_members_the_last_owner_stays_and_members_are_unique(api: Api) -> 
 
 async def test_a_collaborators_new_project_lands_in_their_own_organization(api: Api) -> None:
     owner, collab = await tenant(api), await tenant(api)
-    async with api.client(headers=owner.headers) as c:
-        await c.post(
-            f"/organizations/{owner.org_id}/members",
-            json={"email": collab.user.email, "role": "collaborator"},
-        )
+    await invite_and_accept(api, owner, collab, "collaborator")
     async with api.client(headers=collab.headers) as c:
         refused = await c.post("/projects", json={"name": "x", "organization_id": owner.org_id})
         assert refused.status_code == 403

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,7 @@ from streamcore.models import (
     MemberRole,
     User,
 )
+from streamcore.organizations import invitations
 from streamcore.organizations import service as organizations
 from streamcore.processing import service as processing
 from streamcore.projects import service as projects
@@ -66,6 +68,8 @@ ADMITTED = [
     "key_other_project",
 ]
 CALLERS = REJECTED + ADMITTED
+OTHER_EMAIL = "other@b.example"
+NOBODY = "invited@nowhere.example"
 USERS = ADMITTED[:4]
 KEYS = ADMITTED[4:]
 
@@ -129,9 +133,32 @@ async def fresh_user(world: World) -> User:
     return user
 
 
-async def build_member_create(world: World) -> dict[str, Any]:
+async def build_invite(world: World) -> dict[str, Any]:
     user = await fresh_user(world)
     return {"json": {"email": user.email, "role": "collaborator"}}
+
+
+async def _invitation(world: World, email: str) -> str:
+    async with world.infra.transaction() as s:
+        invitation = await invitations.invite(
+            s, world.principal("owner"), world.ids["org"], email, MemberRole.collaborator, 600
+        )
+    return invitation.id
+
+
+async def build_invitation_revoke(world: World) -> dict[str, Any]:
+    invitation = await _invitation(world, (await fresh_user(world)).email)
+    return {"url": fmt("/organizations/{org}/invitations/", world) + invitation}
+
+
+async def build_accept(world: World) -> dict[str, Any]:
+    """An invitation to an address none of the callers has (the invitee's own accept
+    is in test_access.py: here it would change the world for later cells)."""
+    return {"url": f"/invitations/{await _invitation(world, NOBODY)}/accept"}
+
+
+async def build_decline(world: World) -> dict[str, Any]:
+    return {"url": f"/invitations/{await _invitation(world, NOBODY)}"}
 
 
 async def build_member_delete(world: World) -> dict[str, Any]:
@@ -328,10 +355,37 @@ ROUTES = [
     ),
     Route(
         "POST",
-        "/organizations/{organization_id}/members",
+        "/organizations/{organization_id}/invitations",
         OWNER_ONLY,
-        "/organizations/{org}/members",
-        build_member_create,
+        "/organizations/{org}/invitations",
+        build_invite,
+    ),
+    Route(
+        "GET",
+        "/organizations/{organization_id}/invitations",
+        expect(404, 403, 200, 200, 403),
+        "/organizations/{org}/invitations",
+    ),
+    Route(
+        "DELETE",
+        "/organizations/{organization_id}/invitations/{invitation_id}",
+        expect(404, 403, 204, 204, 403),
+        build=build_invitation_revoke,
+    ),
+    Route("GET", "/invitations", USER_ONLY_OK),
+    # Only the invited address may accept or decline: even its organization's owner and
+    # a super-admin read a missing invitation.
+    Route(
+        "POST",
+        "/invitations/{invitation_id}/accept",
+        expect(404, 404, 404, 404, 403),
+        build=build_accept,
+    ),
+    Route(
+        "DELETE",
+        "/invitations/{invitation_id}",
+        expect(404, 404, 404, 404, 403),
+        build=build_decline,
     ),
     Route(
         "DELETE",
@@ -498,7 +552,7 @@ async def world(api: Api) -> World:
     async with infra.transaction() as s:
         owner = await auth.create_user(s, infra, "owner@a.example", "owner password")
         collab = await auth.create_user(s, infra, "collab@a.example", "collab password")
-        other = await auth.create_user(s, infra, "other@b.example", "other password")
+        other = await auth.create_user(s, infra, OTHER_EMAIL, "other password")
         admin = await auth.create_user(
             s, infra, "root@example.com", "admin password", superadmin=True
         )
@@ -570,3 +624,43 @@ async def test_access(api: Api, world: World, route: Route, caller: str) -> None
         assert resp.headers["www-authenticate"].startswith("Bearer")
     if expected >= 400 and route.method != "HEAD":  # a HEAD answer has no body
         assert resp.json()["error"]  # the error shape, never a stack trace
+
+
+ID = re.compile(r"\b[0-9a-f]{32}\b")
+# Routes that answer 404 to a caller of another organization: the object is foreign.
+FOREIGN = [r for r in ROUTES if r.expected["other_org_user"] == 404]
+
+
+def _with_missing_ids(value: Any) -> Any:
+    """value with every id in it replaced by a well-formed id that no object has."""
+    if isinstance(value, str):
+        return ID.sub(lambda _: uuid.uuid4().hex, value)
+    if isinstance(value, dict):
+        return {k: _with_missing_ids(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("route", FOREIGN, ids=[r.name for r in FOREIGN])
+async def test_a_foreign_object_reads_exactly_like_a_missing_one(
+    api: Api, world: World, route: Route
+) -> None:
+    """One "not found": a caller of another organization gets the very answer, status
+    and body, that a request for an id nobody has gets."""
+    kwargs = await route.build(world) if route.build is not None else {}
+    if "url" not in kwargs:
+        kwargs["url"] = fmt(route.url or route.template, world)
+    headers = {**world.headers["other_org_user"], **kwargs.pop("headers", {})}
+    missing = {k: _with_missing_ids(v) if k in ("url", "json") else v for k, v in kwargs.items()}
+    missing_headers = dict(headers)
+    if "Upload-Metadata" in headers:  # tus: ids in base64 values
+        missing_headers["Upload-Metadata"] = ",".join(
+            f"{key} {_b64(_with_missing_ids(base64.b64decode(value).decode()))}"
+            for key, value in (pair.split(" ") for pair in headers["Upload-Metadata"].split(","))
+        )
+    assert (missing, missing_headers) != (kwargs, headers), "no id to replace"
+    async with api.client() as client:
+        foreign = await client.request(route.method, headers=headers, **kwargs)
+        absent = await client.request(route.method, headers=missing_headers, **missing)
+    assert foreign.status_code == absent.status_code == 404, (foreign.text, absent.text)
+    if route.method != "HEAD":
+        assert foreign.json() == absent.json()

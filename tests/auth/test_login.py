@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from streamcore.auth import service as auth
+from streamcore.auth import throttle
 from streamcore.auth.principal import Principal, PrincipalKind, Scope
 from streamcore.models import User
 from streamcore.organizations import service as organizations
@@ -122,7 +123,10 @@ async def limited(tmp_path_factory: pytest.TempPathFactory, auth_pg_url: str) ->
         tmp_path_factory.mktemp("limited"),
         auth_pg_url,
         login_ip_limit=5,
+        login_pair_limit=3,
         login_account_limit=3,
+        login_slowdown_base_seconds=0.01,
+        login_slowdown_max_seconds=0.04,
         api_key_limit=3,
         registration_enabled=True,
     )
@@ -130,29 +134,89 @@ async def limited(tmp_path_factory: pytest.TempPathFactory, auth_pg_url: str) ->
         yield built
 
 
-async def test_failed_logins_per_account_are_limited_with_retry_after(limited: Api) -> None:
+async def test_failed_logins_per_account_and_address_are_limited_with_retry_after(
+    limited: Api,
+) -> None:
     user = await make_user(limited)
-    # Each attempt from a new address: this is the account's limit, not the address's.
-    statuses = [await login(limited, user.email, "wrong pass", ip=f"10.1.0.{i}") for i in range(3)]
+    statuses = [await login(limited, user.email, "wrong pass", ip="10.1.0.1") for _ in range(3)]
     assert statuses == [401, 401, 401]
-    async with limited.client("10.1.0.9") as c:
+    async with limited.client("10.1.0.1") as c:
         resp = await c.post("/auth/login", json={"email": user.email, "password": PASSWORD})
     assert resp.status_code == 429
     assert 800 < int(resp.headers["retry-after"]) <= 900
     assert resp.json()["error"] == "TooManyRequests"
+    # The guesser locked out only themselves: the user, elsewhere, logs in.
+    assert await login(limited, user.email, PASSWORD, ip="10.1.0.2") == 200
+
+
+async def test_guesses_from_many_addresses_slow_an_account_but_never_lock_it(
+    limited: Api,
+) -> None:
+    user = await make_user(limited)
+    statuses = [await login(limited, user.email, "wrong", ip=f"10.5.0.{i}") for i in range(8)]
+    assert statuses == [401] * 8  # past the account limit: slowed, not refused
+    assert await login(limited, user.email, PASSWORD, ip="10.5.1.1") == 200
+
+
+def test_the_slowdown_doubles_up_to_its_cap() -> None:
+    waits = [throttle.slowdown_seconds(n, 3, 0.25, 2.0) for n in range(1, 9)]
+    assert waits == [0, 0, 0, 0.25, 0.5, 1.0, 2.0, 2.0]
+    assert throttle.slowdown_seconds(10**6, 3, 0.25, 2.0) == 2.0
 
 
 async def test_a_successful_login_clears_the_accounts_failures(limited: Api) -> None:
     user = await make_user(limited)
-    ips = iter(f"10.2.0.{i}" for i in range(10))
-    assert [await login(limited, user.email, "wrong pass", next(ips)) for _ in range(2)] == [
-        401
-    ] * 2
-    assert await login(limited, user.email, PASSWORD, next(ips)) == 200
-    assert [await login(limited, user.email, "wrong pass", next(ips)) for _ in range(2)] == [
-        401
-    ] * 2
-    assert await login(limited, user.email, PASSWORD, next(ips)) == 200
+    tries = [await login(limited, user.email, "wrong pass", "10.2.0.1") for _ in range(2)]
+    assert [*tries, await login(limited, user.email, PASSWORD, "10.2.0.1")] == [401, 401, 200]
+    # Past the pair limit of 3 unless the good login cleared the count.
+    assert [await login(limited, user.email, "wrong pass", "10.2.0.1") for _ in range(2)] == [
+        401,
+        401,
+    ]
+
+
+async def test_a_rotated_forwarded_for_from_an_untrusted_peer_changes_nothing(
+    limited: Api,
+) -> None:
+    """No trusted proxies (the default): X-Forwarded-For is the client's own words."""
+    statuses = []
+    for i in range(6):
+        async with limited.client("127.0.0.1") as c:
+            resp = await c.post(
+                "/auth/login",
+                json={"email": email(), "password": "whatever!"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}"},
+            )
+        statuses.append(resp.status_code)
+    assert statuses == [401] * 5 + [429]
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_address_counts(
+    tmp_path: Path, auth_pg_url: str
+) -> None:
+    settings = auth_settings(tmp_path, auth_pg_url, login_ip_limit=2)
+    settings.http.trusted_proxies = "127.0.0.1/32"
+    async with running_api(settings) as api:
+
+        async def attempt(forwarded: str, peer: str = "127.0.0.1") -> int:
+            async with api.client(peer) as c:
+                resp = await c.post(
+                    "/auth/login",
+                    json={"email": email(), "password": "whatever!"},
+                    headers={"X-Forwarded-For": forwarded},
+                )
+            return resp.status_code
+
+        # Each client behind the proxy has its own limit...
+        assert [await attempt(f"198.51.100.{i}") for i in range(4)] == [401] * 4
+        # ... an address the client prepended is ignored: the proxy appended the real one.
+        assert [await attempt(f"1.2.3.{i}, 198.51.100.9") for i in range(3)] == [401, 401, 429]
+        # A connection that is not the proxy is not believed.
+        assert [await attempt(f"198.51.101.{i}", peer="10.9.9.9") for i in range(3)] == [
+            401,
+            401,
+            429,
+        ]
 
 
 async def test_logins_per_address_are_limited(limited: Api) -> None:
@@ -204,7 +268,7 @@ async def test_redis_backed_limits_are_shared_by_every_node(
     tmp_path: Path, auth_pg_url: str, redis_url: str
 ) -> None:
     """Two API nodes on one Redis: guesses spread over both still hit one limit."""
-    settings = auth_settings(tmp_path, auth_pg_url, login_account_limit=2)
+    settings = auth_settings(tmp_path, auth_pg_url, login_pair_limit=2)
     settings.redis.url = redis_url
     async with running_api(settings) as node_a, running_api(settings) as node_b:
         assert node_a.infra.ratelimiter.name == "redis"
@@ -213,4 +277,5 @@ async def test_redis_backed_limits_are_shared_by_every_node(
         assert await login(node_b, user.email, "wrong pass") == 401
         assert await login(node_a, user.email, PASSWORD) == 429
         # Clean up the shared counter for the next run on this Redis.
-        await node_a.infra.ratelimiter.reset(f"login:account:{auth.sha256_hex(user.email)}")
+        for key in (throttle.pair_key(user.email, "10.0.0.1"), throttle.account_key(user.email)):
+            await node_a.infra.ratelimiter.reset(key)

@@ -42,7 +42,7 @@ def test_two_takes_in_chunks_become_assets_of_the_session(
         assert client.put(f"{base}/chunks/0", content=pieces[0]).status_code == 204
         # Completing with a chunk missing is refused.
         missing = client.post(f"{base}/complete", json={"chunks": len(pieces) + 1})
-        assert missing.status_code == 400
+        assert missing.status_code == 409
         done = client.post(f"{base}/complete", json={"chunks": len(pieces)})
         assert done.status_code == 200, done.text
         assert done.json()["status"] == "uploaded"
@@ -65,7 +65,8 @@ def test_chunks_of_unknown_takes_are_404(client: httpx.Client) -> None:
     s2 = client.post("/sessions", json={"project_id": project}).json()["id"]
     take = client.post(f"/sessions/{s1}/recordings", json={}).json()["id"]
     assert client.put(f"/sessions/{s2}/recordings/{take}/chunks/0", content=b"x").status_code == 404
-    assert client.put(f"/sessions/{s1}/recordings/nope/chunks/0", content=b"x").status_code == 404
+    missing = f"/sessions/{s1}/recordings/{'0' * 32}/chunks/0"
+    assert client.put(missing, content=b"x").status_code == 404
     assert (
-        client.put(f"/sessions/{s1}/recordings/{take}/chunks/-1", content=b"x").status_code == 400
+        client.put(f"/sessions/{s1}/recordings/{take}/chunks/-1", content=b"x").status_code == 422
     )

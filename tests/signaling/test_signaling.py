@@ -124,6 +124,12 @@ async def test_relay_stays_in_the_room_and_never_echoes(
     ack = await sender.call("offer", {"session_id": s1, "to": other_room.sid, "sdp": OFFER_SDP})
     assert ack["ok"] is False
     assert ack["error"] == "BadRequest"
+    # Nor make the room see it leave: leave-session needs membership too.
+    ack = await other_room.call("leave-session", {"session_id": s1})
+    assert ack["ok"] is False
+    assert ack["error"] == "Forbidden"
+    await asyncio.sleep(0.5)
+    assert [e for e, _ in sender.drained() if e == "peer-left"] == []
 
 
 @pytest.mark.parametrize(
@@ -137,9 +143,11 @@ async def test_relay_stays_in_the_room_and_never_echoes(
             {"session_id": "S", "candidate": {"candidate": "c" * 5000}},
             "PayloadTooLarge",
         ),
-        ("join-session", {"session_id": "no-such-session"}, "NotFound"),
+        ("join-session", {"session_id": "0" * 32}, "NotFound"),
+        ("join-session", {"session_id": "no-such-session"}, "ValidationError"),
         ("join-session", {"session_id": "../../etc"}, "ValidationError"),
-        ("subscribe", {"asset_id": "a", "project_id": "p"}, "BadRequest"),
+        ("subscribe", {"asset_id": "a" * 32, "project_id": "b" * 32}, "BadRequest"),
+        ("subscribe", {"asset_id": "a", "project_id": "p"}, "ValidationError"),
     ],
 )
 async def test_bad_payloads_get_an_error_event_not_a_crash(

@@ -145,7 +145,8 @@ def test_project_with_auto_transcribe(client: httpx.Client, speech: Path) -> Non
 
 
 def test_unknown_and_unready_videos(client: httpx.Client, tmp_path: Path) -> None:
-    resp = client.post("/media/transcribe", json={"video_id": "nope"})
+    assert client.post("/media/transcribe", json={"video_id": "nope"}).status_code == 422
+    resp = client.post("/media/transcribe", json={"video_id": "0" * 32})
     assert resp.status_code == 404
     assert resp.json() == {"error": "NotFound", "detail": "video not found"}
 

@@ -45,7 +45,7 @@ def test_every_method_is_in_the_upload_log(storage_server: LiveServer) -> None:
         upload(client, project, _write(storage_server.data_dir / "log.mp4", data))
         body = {"project_id": project, "filename": "p.mp4", "size": len(data)}
         plan = client.post("/uploads/presign", json=body).json()
-        assert client.post(plan["complete_url"]).status_code == 400
+        assert client.post(plan["complete_url"]).status_code == 409
         send(plan, data)
         assert client.post(plan["complete_url"]).status_code == 200
         url = create(client, project, len(data))
@@ -57,7 +57,7 @@ def test_every_method_is_in_the_upload_log(storage_server: LiveServer) -> None:
         ).fetchall()
     assert sorted(set(rows)) == [
         ("multipart", "ok"),
-        ("presign", "BadRequest"),
+        ("presign", "UploadNotComplete"),
         ("presign", "issued"),
         ("presign", "ok"),
         ("tus", "ok"),

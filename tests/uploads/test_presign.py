@@ -105,7 +105,7 @@ def test_presigned_multipart_upload_reaches_ready(
         assert len(parts) >= 2  # type: ignore[arg-type]
         # Parts missing: complete refuses and the asset waits.
         early = client.post(str(plan["complete_url"]))
-        assert early.status_code == 400, early.text
+        assert early.status_code == 409, early.text
     send(plan, clip.read_bytes())
     assert client.post(str(plan["complete_url"])).status_code == 200
     video = wait_final(client, str(plan["asset_id"]))
@@ -121,8 +121,8 @@ def test_complete_checks_presence_and_size(
     plan = presign(client, project, clip)
     asset_id = str(plan["asset_id"])
     missing = client.post(f"/uploads/{asset_id}/complete")
-    assert missing.status_code == 400
-    assert missing.json()["error"] == "BadRequest"
+    assert missing.status_code == 409
+    assert missing.json()["error"] == "UploadNotComplete"
 
     data = clip.read_bytes()
     if backend_of(storage_server) == "local":
@@ -149,6 +149,8 @@ def test_presign_refuses_bad_requests(client: httpx.Client) -> None:
     assert client.post("/uploads/presign", json={**body, "size": 0}).status_code == 422
     too_big = client.post("/uploads/presign", json={**body, "size": 10**15})
     assert too_big.status_code == 413
-    unknown = client.post("/uploads/presign", json={**body, "project_id": "nope", "size": 5})
+    unknown = client.post("/uploads/presign", json={**body, "project_id": "0" * 32, "size": 5})
     assert unknown.status_code == 404
-    assert client.post("/uploads/nope/complete").status_code == 404
+    malformed = client.post("/uploads/presign", json={**body, "project_id": "nope", "size": 5})
+    assert malformed.status_code == 422
+    assert client.post(f"/uploads/{'0' * 32}/complete").status_code == 404

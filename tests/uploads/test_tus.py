@@ -102,9 +102,18 @@ def test_tus_protocol_rules(server: LiveServer) -> None:
         assert no_project.status_code == 400
         unknown = client.post(
             "/uploads/tus/",
-            headers={**TUS, "Upload-Length": "10", "Upload-Metadata": meta_header(project_id="x")},
+            headers={
+                **TUS,
+                "Upload-Length": "10",
+                "Upload-Metadata": meta_header(project_id="0" * 32),
+            },
         )
         assert unknown.status_code == 404
+        malformed = client.post(
+            "/uploads/tus/",
+            headers={**TUS, "Upload-Length": "10", "Upload-Metadata": meta_header(project_id="x")},
+        )
+        assert malformed.status_code == 400
 
         url = create(client, project, 10)
         octet = {**TUS, "Content-Type": "application/offset+octet-stream"}

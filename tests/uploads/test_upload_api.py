@@ -20,7 +20,7 @@ def partial_files(data_dir: Path) -> list[Path]:
 
 
 def test_unknown_project_is_404(client: httpx.Client) -> None:
-    resp = client.post("/nope/upload", files={"file": ("a.mp4", b"x", "video/mp4")})
+    resp = client.post(f"/{'0' * 32}/upload", files={"file": ("a.mp4", b"x", "video/mp4")})
     assert resp.status_code == 404
     assert resp.json() == {"error": "NotFound", "detail": "project not found"}
 
@@ -109,5 +109,5 @@ def test_unknown_route_and_bad_json_are_json_errors(client: httpx.Client) -> Non
     resp = client.post("/projects", json={"name": ""})
     assert resp.status_code == 422
     assert resp.json()["error"] == "ValidationError"
-    resp = client.post("/sessions", json={"project_id": "missing"})
+    resp = client.post("/sessions", json={"project_id": "0" * 32})
     assert resp.status_code == 404

@@ -9,6 +9,7 @@ from streamcore.admin.dependencies import AdminDep
 from streamcore.admin.schemas import JobRead, StatsRead, StopRead
 from streamcore.deps import InfraDep, SessionDep
 from streamcore.errors import Conflict, Forbidden, NotFound, Unauthorized, error_responses
+from streamcore.inputs import ID_PATTERN, PathId
 from streamcore.models import JobStatus
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -27,7 +28,7 @@ async def get_stats(session: SessionDep, infra: InfraDep, admin: AdminDep) -> St
     response_model=StopRead,
     responses=error_responses(*AUTH_ERRORS, NotFound, Conflict),
 )
-async def stop_video(video_id: str, session: SessionDep, admin: AdminDep) -> StopRead:
+async def stop_video(video_id: PathId, session: SessionDep, admin: AdminDep) -> StopRead:
     """Stop processing a video: queued jobs are cancelled, running ones killed."""
     return await service.stop_video(session, video_id)
 
@@ -37,7 +38,7 @@ async def stop_video(video_id: str, session: SessionDep, admin: AdminDep) -> Sto
     response_model=JobRead,
     responses=error_responses(*AUTH_ERRORS, NotFound, Conflict),
 )
-async def retry_job(job_id: str, session: SessionDep, admin: AdminDep) -> JobRead:
+async def retry_job(job_id: PathId, session: SessionDep, admin: AdminDep) -> JobRead:
     """Put a dead, failed or cancelled job back in the queue with fresh attempts."""
     return await service.retry_job(session, job_id)
 
@@ -47,7 +48,7 @@ async def list_jobs(
     session: SessionDep,
     admin: AdminDep,
     status: JobStatus | None = None,
-    video_id: str | None = None,
+    video_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[JobRead]:
     """Jobs, newest first, optionally of one status (e.g. `dead`) or one video."""

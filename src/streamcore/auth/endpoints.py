@@ -27,6 +27,7 @@ from streamcore.errors import (
     Unauthorized,
     error_responses,
 )
+from streamcore.inputs import PathId
 from streamcore.organizations import service as organizations
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -118,7 +119,7 @@ async def me(session: SessionDep, principal: UserDep) -> MeRead:
     responses=error_responses(BadRequest, Unauthorized, Forbidden, NotFound),
 )
 async def create_api_key(
-    project_id: str, body: ApiKeyCreate, session: SessionDep, principal: UserDep
+    project_id: PathId, body: ApiKeyCreate, session: SessionDep, principal: UserDep
 ) -> ApiKeyCreated:
     """Create an API key for the project; the response holds its secret, shown once."""
     await authorize(session, principal, project_id, Action.manage)
@@ -140,7 +141,7 @@ async def create_api_key(
     responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def list_api_keys(
-    project_id: str, session: SessionDep, principal: UserDep
+    project_id: PathId, session: SessionDep, principal: UserDep
 ) -> list[ApiKeyRead]:
     """The project's API keys (never their secrets)."""
     await authorize(session, principal, project_id, Action.manage)
@@ -154,7 +155,7 @@ async def list_api_keys(
     responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
 async def revoke_api_key(
-    project_id: str, key_id: str, session: SessionDep, principal: UserDep
+    project_id: PathId, key_id: PathId, session: SessionDep, principal: UserDep
 ) -> Response:
     """Revoke an API key at once."""
     await authorize(session, principal, project_id, Action.manage)

@@ -9,7 +9,11 @@ from streamcore.auth.principal import Scope
 from streamcore.auth.service import check_password, normalize_email
 from streamcore.models import MemberRole
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=320, json_schema_extra={"format": "email"}),
+    AfterValidator(normalize_email),
+]
 
 
 class LoginRequest(BaseModel):
@@ -20,7 +24,7 @@ class LoginRequest(BaseModel):
 
 class RegisterRequest(BaseModel):
     email: Email
-    password: Annotated[str, AfterValidator(check_password)]
+    password: Annotated[str, Field(min_length=8, max_length=1024), AfterValidator(check_password)]
 
 
 class RefreshRequest(BaseModel):

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.adapters.ratelimit import RateLimiterUnavailable
+from streamcore.auth import throttle
 from streamcore.auth.principal import (
     ROLE_ACTIONS,
     Action,
@@ -29,7 +30,6 @@ from streamcore.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
 )
@@ -156,17 +156,6 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User:
 # Logins
 
 
-async def _limit(infra: Infra, key: str, limit: int, window: int, what: str) -> None:
-    try:
-        decision = await infra.ratelimiter.hit(key, limit, window)
-    except RateLimiterUnavailable as exc:
-        # Fail closed: without counters nothing slows password guessing.
-        log.error("auth.ratelimit_unavailable", error=str(exc))
-        raise ServiceUnavailable("rate limiter unavailable") from exc
-    if not decision.allowed:
-        raise TooManyRequests(f"too many {what}; retry later", retry_after=decision.retry_after)
-
-
 async def _issue(session: AsyncSession, infra: Infra, user: User) -> TokenPair:
     refresh = f"{REFRESH_TOKEN_MARK}_{secrets.token_urlsafe(32)}"
     ttl = infra.settings.auth.refresh_token_ttl_seconds
@@ -187,28 +176,14 @@ async def _issue(session: AsyncSession, infra: Infra, user: User) -> TokenPair:
 async def login(
     session: AsyncSession, infra: Infra, email: str, password: str, client_ip: str | None
 ) -> TokenPair:
-    """Check a password and open a login. Attempts are limited per client IP and per
-    account; unknown accounts cost the same time as wrong passwords."""
-    cfg = infra.settings.auth
-    await _limit(
-        infra,
-        f"login:ip:{client_ip or 'unknown'}",
-        cfg.login_ip_limit,
-        cfg.login_ip_window_seconds,
-        "login attempts from this address",
-    )
+    """Check a password and open a login, throttled as auth.throttle explains;
+    unknown accounts cost the same time as wrong passwords."""
+    await throttle.address_allowed(infra, client_ip, "login attempts from this address")
     try:
         email = normalize_email(email)
     except ValueError as exc:
         raise Unauthorized(BAD_LOGIN) from exc
-    account_key = f"login:account:{sha256_hex(email)}"
-    await _limit(
-        infra,
-        account_key,
-        cfg.login_account_limit,
-        cfg.login_account_window_seconds,
-        "login attempts for this account",
-    )
+    attempt = await throttle.before_password_check(infra, email, client_ip)
     user = await UserRepository(session).by_email(email)
     if user is None or not user.is_active or not user.password_hash:
         await infra.passwords.verify_nobody(password)
@@ -217,10 +192,7 @@ async def login(
     if not await infra.passwords.verify(user.password_hash, password):
         log.info("auth.login_failed", reason="password", user_id=user.id)
         raise Unauthorized(BAD_LOGIN)
-    try:
-        await infra.ratelimiter.reset(account_key)
-    except RateLimiterUnavailable:
-        log.warning("auth.ratelimit_reset_failed")
+    await throttle.succeeded(infra, attempt)
     if infra.passwords.needs_rehash(user.password_hash):
         user.password_hash = await infra.passwords.hash(password)
     log.info("auth.login", user_id=user.id)
@@ -233,7 +205,7 @@ async def register(
     cfg = infra.settings.auth
     if not cfg.registration_enabled:
         raise Forbidden("registration is disabled on this server")
-    await _limit(
+    await throttle.limit(
         infra,
         f"register:ip:{client_ip or 'unknown'}",
         cfg.login_ip_limit,

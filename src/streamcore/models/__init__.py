@@ -5,7 +5,7 @@ from streamcore.models.asset import Asset, AssetSource, AssetStatus, TranscriptS
 from streamcore.models.event import OutboxEvent
 from streamcore.models.job import FINAL_JOB_STATUSES, Job, JobKind, JobStatus
 from streamcore.models.logs import StreamLog, UploadLog
-from streamcore.models.organization import MemberRole, Membership, Organization
+from streamcore.models.organization import Invitation, MemberRole, Membership, Organization
 from streamcore.models.project import Project
 from streamcore.models.refresh_token import RefreshToken
 from streamcore.models.session import RecordingSession
@@ -19,6 +19,7 @@ __all__ = [
     "Asset",
     "AssetSource",
     "AssetStatus",
+    "Invitation",
     "Job",
     "JobKind",
     "JobStatus",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.models import MemberRole, Membership, Organization, User
+from streamcore.models import Invitation, MemberRole, Membership, Organization, User
 
 
 class OrganizationRepository:
@@ -98,3 +99,59 @@ class MembershipRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalars().all()
+
+
+class InvitationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, invitation: Invitation) -> Invitation:
+        self.session.add(invitation)
+        await self.session.flush()
+        return invitation
+
+    async def get(self, invitation_id: str, *, for_update: bool = False) -> Invitation | None:
+        stmt = select(Invitation).where(Invitation.id == invitation_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def pending(self, organization_id: str, email: str, now: datetime) -> Invitation | None:
+        stmt = select(Invitation).where(
+            Invitation.organization_id == organization_id,
+            Invitation.email == email,
+            Invitation.expires_at > now,
+        )
+        return (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
+
+    async def list_for_organization(
+        self, organization_id: str, now: datetime, limit: int = 1000
+    ) -> Sequence[Invitation]:
+        stmt = (
+            select(Invitation)
+            .where(Invitation.organization_id == organization_id, Invitation.expires_at > now)
+            .order_by(Invitation.created_at)
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def list_for_email(
+        self, email: str, now: datetime, limit: int = 500
+    ) -> Sequence[tuple[Invitation, Organization]]:
+        stmt = (
+            select(Invitation, Organization)
+            .join(Organization, Organization.id == Invitation.organization_id)
+            .where(Invitation.email == email, Invitation.expires_at > now)
+            .order_by(Invitation.created_at)
+            .limit(limit)
+        )
+        return [(i, o) for i, o in (await self.session.execute(stmt)).all()]
+
+    async def delete(self, invitation: Invitation) -> None:
+        await self.session.delete(invitation)
+        await self.session.flush()
+
+    async def email_of(self, user_id: str) -> str | None:
+        """The address of an active account (who may accept invitations to it)."""
+        stmt = select(User.email).where(User.id == user_id, User.is_active.is_(True))
+        return (await self.session.execute(stmt)).scalar_one_or_none()

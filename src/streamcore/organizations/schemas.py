@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from streamcore.auth.schemas import Email
 from streamcore.models import MemberRole
 
 
@@ -18,9 +19,24 @@ class OrganizationRead(BaseModel):
     created_at: datetime
 
 
-class MemberCreate(BaseModel):
-    email: str = Field(max_length=320, description="An existing user's email.")
+class InvitationCreate(BaseModel):
+    email: Email = Field(description="The address to invite; the account with it accepts.")
     role: MemberRole = MemberRole.collaborator
+
+
+class InvitationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    organization_id: str
+    email: str
+    role: MemberRole
+    expires_at: datetime
+    created_at: datetime
+
+
+class ReceivedInvitationRead(InvitationRead):
+    organization_name: str
 
 
 class MemberRead(BaseModel):

@@ -4,10 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streamcore.inputs import OptionalEntityId
+
 
 class ProjectCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    organization_id: str | None = None
+    organization_id: OptionalEntityId = None
     auto_transcribe: bool = Field(
         default=False, description="transcribe every video once it is transcoded"
     )

@@ -5,6 +5,7 @@ from fastapi import APIRouter, status
 from streamcore.auth.dependencies import Action, PrincipalDep, authorize
 from streamcore.deps import InfraDep, SessionDep
 from streamcore.errors import Conflict, Forbidden, NotFound, Unauthorized, error_responses
+from streamcore.inputs import PathId
 from streamcore.reprocess import service
 from streamcore.videos import service as videos
 from streamcore.videos.schemas import VideoRead
@@ -19,7 +20,11 @@ router = APIRouter(tags=["uploads"])
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def reprocess(
-    project_id: str, video_id: str, session: SessionDep, infra: InfraDep, principal: PrincipalDep
+    project_id: PathId,
+    video_id: PathId,
+    session: SessionDep,
+    infra: InfraDep,
+    principal: PrincipalDep,
 ) -> VideoRead:
     """Process a ready, failed or cancelled video again from its original upload."""
     await authorize(session, principal, project_id, Action.upload, not_found="video not found")

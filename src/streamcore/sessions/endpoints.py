@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, status
 from pydantic import BaseModel, Field
 
 from streamcore.auth.dependencies import Action, PrincipalDep, authorize
@@ -15,6 +17,7 @@ from streamcore.errors import (
     Unauthorized,
     error_responses,
 )
+from streamcore.inputs import PathId
 from streamcore.projects import service as projects
 from streamcore.sessions import recordings, service
 from streamcore.sessions.schemas import SessionCreate, SessionRead
@@ -45,7 +48,9 @@ async def create_session(
     response_model=SessionRead,
     responses=error_responses(Unauthorized, Forbidden, NotFound),
 )
-async def get_session(session_id: str, session: SessionDep, principal: PrincipalDep) -> SessionRead:
+async def get_session(
+    session_id: PathId, session: SessionDep, principal: PrincipalDep
+) -> SessionRead:
     """Get a recording session."""
     rec = await service.get_session(session, session_id)
     await authorize(session, principal, rec.project_id, Action.read, not_found="session not found")
@@ -67,7 +72,7 @@ class TakeComplete(BaseModel):
     responses=error_responses(NotFound),
 )
 async def start_recording(
-    session_id: str, body: TakeCreate, session: SessionDep, principal: PrincipalDep
+    session_id: PathId, body: TakeCreate, session: SessionDep, principal: PrincipalDep
 ) -> VideoRead:
     """Start a take: a new asset of the session that receives MediaRecorder chunks."""
     rec = await service.get_session(session, session_id)
@@ -84,9 +89,9 @@ async def start_recording(
     responses=error_responses(BadRequest, NotFound, Conflict, PayloadTooLarge, ServiceUnavailable),
 )
 async def put_recording_chunk(
-    session_id: str,
-    video_id: str,
-    index: int,
+    session_id: PathId,
+    video_id: PathId,
+    index: Annotated[int, Path(ge=0, lt=recordings.MAX_CHUNKS)],
     request: Request,
     infra: InfraDep,
     principal: PrincipalDep,
@@ -106,11 +111,11 @@ async def put_recording_chunk(
 @router.post(
     "/sessions/{session_id}/recordings/{video_id}/complete",
     response_model=VideoRead,
-    responses=error_responses(BadRequest, NotFound, Conflict, ServiceUnavailable),
+    responses=error_responses(BadRequest, NotFound, Conflict, PayloadTooLarge, ServiceUnavailable),
 )
 async def complete_recording(
-    session_id: str,
-    video_id: str,
+    session_id: PathId,
+    video_id: PathId,
     body: TakeComplete,
     infra: InfraDep,
     principal: PrincipalDep,

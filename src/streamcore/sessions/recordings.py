@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.adapters.storage.base import StorageUnavailable
+from streamcore.adapters.storage.base import ObjectNotFound, StorageUnavailable, chain_objects
 from streamcore.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, ServiceUnavailable
 from streamcore.infra import Infra
 from streamcore.models import Asset, AssetSource, AssetStatus, JobKind
 from streamcore.processing import service as processing
+from streamcore.uploads.limits import Allowance, allowance
 from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
@@ -37,10 +39,17 @@ async def start_take(session: AsyncSession, project_id: str, session_id: str, na
 
 
 async def get_take(session: AsyncSession, session_id: str, asset_id: str) -> Asset:
-    asset = await videos.get_asset(session, asset_id)
-    if asset.session_id != session_id or asset.source is not AssetSource.recording:
+    """The take; a missing video and one of another session read the same."""
+    asset = await videos.find_asset(session, asset_id)
+    if asset is None or asset.session_id != session_id or asset.source is not AssetSource.recording:
         raise NotFound("recording not found")
     return asset
+
+
+async def take_allowance(infra: Infra, asset: Asset) -> Allowance:
+    """The take's share of the upload limit and the project's quota."""
+    async with infra.transaction() as session:
+        return await allowance(infra, session, asset.project_id)
 
 
 async def store_chunk(
@@ -49,45 +58,54 @@ async def store_chunk(
     _require_open(asset)
     if not 0 <= index < MAX_CHUNKS:
         raise BadRequest(f"chunk index must be between 0 and {MAX_CHUNKS - 1}")
-
-    async def bounded() -> AsyncIterator[bytes]:
-        size = 0
-        async for part in body:
-            size += len(part)
-            if size > max_bytes:
-                raise PayloadTooLarge(f"a chunk may hold at most {max_bytes} bytes")
-            yield part
-
+    allowed = await take_allowance(infra, asset)
+    if max_bytes < allowed.limit:
+        allowed = Allowance(max_bytes)
+    key = chunk_key(asset.id, index)
     try:
-        size = await infra.storage.put_stream(chunk_key(asset.id, index), bounded())
+        size = await infra.storage.put_stream(key, allowed.cap(body))
     except StorageUnavailable as exc:
         raise ServiceUnavailable("object storage is unavailable") from exc
     if size == 0:
-        await infra.storage.delete(chunk_key(asset.id, index))
+        await infra.storage.delete(key)
         raise BadRequest("empty chunk")
     return size
 
 
+async def _chunk_keys(infra: Infra, asset_id: str, chunks: int, allowed: Allowance) -> list[str]:
+    """Keys of chunks 0..chunks-1, checked in order: the first missing one ends the
+    walk (a huge count costs one lookup past the last chunk sent), and so does a total
+    past the allowance."""
+    keys, total = [], 0
+    for index in range(chunks):
+        key = chunk_key(asset_id, index)
+        try:
+            total += (await infra.storage.stat(key)).size
+        except ObjectNotFound:
+            raise Conflict(f"chunk {index} is missing ({index} of {chunks} received)") from None
+        allowed.check(total)
+        keys.append(key)
+    return keys
+
+
 async def complete_take(infra: Infra, session_id: str, asset_id: str, chunks: int) -> Asset:
     """Join chunks 0..chunks-1 into the source (no transaction held meanwhile), then
-    mark the take uploaded and enqueue ingest in one transaction."""
+    mark the take uploaded and enqueue ingest in one transaction. A take over the
+    allowance is refused (413) and keeps no bytes: its chunks go, the video fails."""
     async with infra.transaction() as session:
         asset = await get_take(session, session_id, asset_id)
         _require_open(asset)
-    keys = [chunk_key(asset_id, i) for i in range(chunks)]
-    missing = [i for i, key in enumerate(keys) if not await infra.storage.exists(key)]
-    if missing:
-        raise BadRequest(f"chunks missing: {missing[:20]}")
-
-    async def joined() -> AsyncIterator[bytes]:
-        for key in keys:
-            async for part in infra.storage.iter_range(key):
-                yield part
-
+    allowed = await take_allowance(infra, asset)
+    source = layout.source_key(asset_id)
     try:
-        size = await infra.storage.put_stream(layout.source_key(asset_id), joined())
+        keys = await _chunk_keys(infra, asset_id, chunks, allowed)
+        joined = allowed.cap(chain_objects(infra.storage, keys))
+        size = await infra.storage.put_stream(source, joined)
     except StorageUnavailable as exc:
         raise ServiceUnavailable("object storage is unavailable") from exc
+    except PayloadTooLarge:
+        await _refuse_take(infra, asset_id, source)
+        raise
     async with infra.transaction() as session:
         asset = await get_take(session, session_id, asset_id)
         _require_open(asset)
@@ -98,6 +116,18 @@ async def complete_take(infra: Infra, session_id: str, asset_id: str, chunks: in
     # The chunks are not needed once the source is whole.
     await infra.storage.delete_prefix(layout.chunks_prefix(asset_id))
     return asset
+
+
+async def _refuse_take(infra: Infra, asset_id: str, source: str) -> None:
+    with anyio.CancelScope(shield=True):
+        await infra.storage.delete_prefix(layout.chunks_prefix(asset_id))
+        await infra.storage.delete(source)
+        async with infra.transaction() as session:
+            asset = await videos.get_asset(session, asset_id, for_update=True)
+            if asset.status is AssetStatus.awaiting_upload:
+                await lifecycle.fail(
+                    session, asset, "PayloadTooLarge", "the recording is over the size limit"
+                )
 
 
 def _require_open(asset: Asset) -> None:

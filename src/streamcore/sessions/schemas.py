@@ -4,9 +4,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streamcore.inputs import EntityId
+
 
 class SessionCreate(BaseModel):
-    project_id: str
+    project_id: EntityId
     name: str = Field(default="", max_length=200)
 
 
@@ -14,6 +16,6 @@ class SessionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    project_id: str
+    project_id: EntityId
     name: str
     created_at: datetime

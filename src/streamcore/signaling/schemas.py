@@ -7,20 +7,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ID = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+from streamcore.inputs import EntityId, OptionalEntityId
 
 
 class JoinSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str = ID
+    session_id: EntityId
     name: str = Field(default="", max_length=100)
 
 
 class LeaveSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str = ID
+    session_id: EntityId
 
 
 class Description(BaseModel):
@@ -28,7 +28,7 @@ class Description(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str = ID
+    session_id: EntityId
     to: str | None = Field(default=None, min_length=1, max_length=64)
     sdp: str = Field(min_length=1)
     type: str | None = Field(default=None, max_length=16)
@@ -37,7 +37,7 @@ class Description(BaseModel):
 class IceCandidate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str = ID
+    session_id: EntityId
     to: str | None = Field(default=None, min_length=1, max_length=64)
     # RTCIceCandidateInit: {candidate, sdpMid, sdpMLineIndex, usernameFragment}, or null
     # for end-of-candidates.
@@ -49,5 +49,5 @@ class Subscribe(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    asset_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    project_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    asset_id: OptionalEntityId = None
+    project_id: OptionalEntityId = None

@@ -180,6 +180,8 @@ class Signaling:
 
     async def _leave(self, sid: str, data: Any) -> dict[str, Any]:
         req = self._parse(LeaveSession, data)
+        # Only a peer of the session may leave it: nobody else makes its room see peer-left.
+        await self._require_member(sid, req.session_id)
         await self._part(sid, req.session_id)
         return {"ok": True}
 

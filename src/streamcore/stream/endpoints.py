@@ -8,11 +8,24 @@ from fastapi.responses import FileResponse, RedirectResponse, Response, Streamin
 
 from streamcore.adapters.storage.base import StorageError
 from streamcore.deps import InfraDep
-from streamcore.errors import Forbidden, NotFound, error_responses
+from streamcore.errors import AppError, Forbidden, NotFound, error_responses
 from streamcore.infra import Infra
 from streamcore.stream import service
 
 router = APIRouter(tags=["stream"])
+
+
+class RangeNotSatisfiable(AppError):
+    status_code = 416
+    detail = "the byte range is outside the segment"
+
+    def __init__(self, size: int = 0) -> None:
+        super().__init__()
+        self.size = size
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Range": f"bytes */{self.size}"}
 
 
 @router.get(
@@ -21,8 +34,7 @@ router = APIRouter(tags=["stream"])
     responses={
         206: {"description": "the requested byte range of a segment"},
         302: {"description": "redirect to a presigned GET (remote_delivery=redirect)"},
-        416: {"description": "the byte range is outside the segment"},
-        **error_responses(Forbidden, NotFound),
+        **error_responses(Forbidden, NotFound, RangeNotSatisfiable),
     },
     response_class=Response,
 )
@@ -77,7 +89,7 @@ async def _remote(
     try:
         wanted = service.parse_range(range_header, size)
     except ValueError:
-        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+        raise RangeNotSatisfiable(size) from None
     start, end = wanted or (0, size - 1)
     status_code = 206 if wanted else 200
     if wanted:

@@ -30,6 +30,8 @@ async def transcribe(
     """Queue a transcription of a ready video (503 when WHISPER_ENABLED is off)."""
     service.ensure_enabled(infra.settings.transcribe)
     asset = await videos.get_asset(session, body.video_id, for_update=True)
-    await authorize(session, principal, asset.project_id, Action.upload)
+    await authorize(
+        session, principal, asset.project_id, Action.upload, not_found="video not found"
+    )
     await service.request_transcription(session, infra.settings, asset)
     return TranscribeAccepted(video_id=asset.id, transcript=service.to_read(asset))

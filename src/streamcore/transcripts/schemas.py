@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streamcore.inputs import EntityId
 from streamcore.models import Asset, TranscriptStatus
 
 
 class TranscribeRequest(BaseModel):
-    video_id: str = Field(min_length=1, max_length=64)
+    video_id: EntityId
 
 
 class TranscriptError(BaseModel):

@@ -16,6 +16,7 @@ from streamcore.errors import (
     UnsupportedMediaType,
     error_responses,
 )
+from streamcore.inputs import PathId, optional_header_int
 from streamcore.uploads import presign, service, url_import
 from streamcore.uploads.http import body_of, client_of
 from streamcore.uploads.schemas import ObjectReceived, PresignCreate, PresignRead, UrlImportCreate
@@ -69,7 +70,7 @@ async def _json_body(request: Request) -> UrlImportCreate:
     openapi_extra=UPLOAD_BODY,
 )
 async def upload(
-    project_id: str, request: Request, infra: InfraDep, principal: PrincipalDep
+    project_id: PathId, request: Request, infra: InfraDep, principal: PrincipalDep
 ) -> VideoRead:
     """Upload a file (multipart field `file`) or import one from a URL (JSON `{"url"}`)."""
     async with infra.transaction() as session:
@@ -82,16 +83,13 @@ async def upload(
         return videos.to_read(asset, None)
     if not content_type.startswith("multipart/form-data"):
         raise UnsupportedMediaType("send a file as multipart/form-data, or JSON with a url")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > infra.settings.upload.max_bytes:
-        raise PayloadTooLarge(
-            f"upload exceeds the limit of {infra.settings.upload.max_bytes} bytes"
-        )
+    declared = optional_header_int(request.headers.get("content-length"), "Content-Length")
     asset = await service.receive_multipart(
         infra,
         project_id=project_id,
         body=body_of(request),
         content_type=content_type,
+        declared=declared,
         client=client,
     )
     return videos.to_read(asset, None)
@@ -130,7 +128,7 @@ async def create_presigned(
     responses=error_responses(BadRequest, Forbidden, Conflict, PayloadTooLarge, ServiceUnavailable),
 )
 async def put_object(
-    asset_id: str,
+    asset_id: PathId,
     request: Request,
     infra: InfraDep,
     upload: str = Query(),
@@ -138,14 +136,14 @@ async def put_object(
     sig: str = Query(),
 ) -> ObjectReceived:
     """Receive the bytes of a presigned upload (local storage; the URL is the credential)."""
-    length = request.headers.get("content-length")
+    length = optional_header_int(request.headers.get("content-length"), "Content-Length")
     size = await presign.receive_object(
         infra,
         asset_id=asset_id,
         upload_id=upload,
         expires_at=exp,
         sig=sig,
-        content_length=int(length) if length and length.isdigit() else None,
+        content_length=length,
         body=body_of(request),
         client=client_of(request, "signed-url"),
     )
@@ -159,7 +157,7 @@ async def put_object(
     responses=error_responses(BadRequest, NotFound, Conflict, ServiceUnavailable),
 )
 async def complete_upload(
-    asset_id: str, request: Request, infra: InfraDep, principal: PrincipalDep
+    asset_id: PathId, request: Request, infra: InfraDep, principal: PrincipalDep
 ) -> VideoRead:
     """Check the uploaded object and start processing it."""
     async with infra.transaction() as session:

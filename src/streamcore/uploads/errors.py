@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from streamcore.errors import AppError, BadRequest
+from streamcore.errors import AppError, BadRequest, Conflict
 
 
 class ClientGone(BadRequest):
@@ -21,6 +21,12 @@ class Gone(AppError):
 class PreconditionFailed(AppError):
     status_code = 412
     detail = "unsupported Tus-Resumable version"
+
+
+class UploadNotComplete(Conflict):
+    """Completing before every byte is in: the upload's state, not the request, is wrong."""
+
+    detail = "the upload is not complete: send every byte first"
 
 
 class SizeMismatch(BadRequest):

@@ -7,13 +7,19 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import structlog
 from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser
 
 from streamcore.errors import BadRequest, PayloadTooLarge
+from streamcore.inputs import content_disposition, decode_utf8, multipart_boundary
+
+log = structlog.get_logger(__name__)
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 32
+MAX_PART_HEADERS = 16
+MAX_HEADER_BYTES = 8 * 1024
 
 
 @dataclass
@@ -25,7 +31,7 @@ class FilePart:
 
 @dataclass
 class _PartState:
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, bytes] = field(default_factory=dict)
     header_field: bytearray = field(default_factory=bytearray)
     header_value: bytearray = field(default_factory=bytearray)
 
@@ -35,10 +41,7 @@ class MultipartStream:
     returns the next file part and `file_chunks()` yields its bytes."""
 
     def __init__(self, body: AsyncIterator[bytes], content_type: str, max_bytes: int) -> None:
-        ctype, params = parse_options_header(content_type)
-        boundary = params.get(b"boundary")
-        if ctype != b"multipart/form-data" or not boundary:
-            raise BadRequest("expected multipart/form-data with a boundary")
+        boundary = multipart_boundary(content_type)
         self._body = body
         self._max_bytes = max_bytes
         self._received = 0
@@ -70,37 +73,42 @@ class MultipartStream:
     def _on_part_begin(self) -> None:
         self._part = _PartState()
 
+    # The parser calls these synchronously from write(); errors they raise surface
+    # from _pump as BadRequest, never as a parser crash.
     def _on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._part.header_field += data[start:end]
+        self._check_header_size()
 
     def _on_header_value(self, data: bytes, start: int, end: int) -> None:
         self._part.header_value += data[start:end]
+        self._check_header_size()
+
+    def _check_header_size(self) -> None:
+        if len(self._part.header_field) + len(self._part.header_value) > MAX_HEADER_BYTES:
+            raise BadRequest("a multipart part header is too large")
 
     def _on_header_end(self) -> None:
+        if len(self._part.headers) >= MAX_PART_HEADERS:
+            raise BadRequest("a multipart part has too many headers")
         name = self._part.header_field.decode("latin-1").strip().lower()
-        self._part.headers[name] = self._part.header_value.decode("utf-8", "replace").strip()
+        self._part.headers[name] = bytes(self._part.header_value).strip()
         self._part.header_field = bytearray()
         self._part.header_value = bytearray()
 
     def _on_headers_finished(self) -> None:
-        _, params = parse_options_header(self._part.headers.get("content-disposition", ""))
-        name = params.get(b"name", b"").decode("utf-8", "replace")
-        filename = params.get(b"filename")
-        if filename is not None:
-            self._events.append(
-                (
-                    "file",
-                    FilePart(
-                        field_name=name,
-                        filename=filename.decode("utf-8", "replace"),
-                        content_type=self._part.headers.get(
-                            "content-type", "application/octet-stream"
-                        ),
-                    ),
-                )
-            )
-        else:
+        params = content_disposition(self._part.headers.get("content-disposition", b""))
+        name = params.get("name", "")
+        filename = params.get("filename")
+        if filename is None:
             self._events.append(("field", name))
+            return
+        content_type = self._part.headers.get("content-type", b"application/octet-stream")
+        part = FilePart(
+            field_name=name,
+            filename=filename,
+            content_type=decode_utf8(content_type, "the part's Content-Type", max_length=127),
+        )
+        self._events.append(("file", part))
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         self._events.append(("data", data[start:end]))
@@ -121,7 +129,9 @@ class MultipartStream:
             try:
                 self._parser.write(chunk)
             except MultipartParseError as exc:
-                raise BadRequest(f"malformed multipart body: {exc}") from exc
+                # The parser's message quotes body bytes: it goes to the log only.
+                log.info("upload.multipart_malformed", reason=str(exc)[:200])
+                raise BadRequest("malformed multipart body") from exc
             return True
         return False
 
@@ -151,7 +161,11 @@ class MultipartStream:
             elif kind == "end" and field_name is not None:
                 if len(self.fields) >= MAX_FIELDS:
                     raise BadRequest("too many form fields")
-                self.fields[field_name] = self._field_buffer.decode("utf-8", "replace")
+                self.fields[field_name] = decode_utf8(
+                    bytes(self._field_buffer),
+                    f"form field {field_name!r}",
+                    max_length=MAX_FIELD_BYTES,
+                )
                 field_name = None
         return None
 

@@ -21,7 +21,8 @@ from streamcore.infra import Infra
 from streamcore.models import Asset, AssetSource, AssetStatus, Upload, UploadMethod, UploadState
 from streamcore.projects import service as projects
 from streamcore.uploads import signing
-from streamcore.uploads.errors import SizeMismatch
+from streamcore.uploads.errors import SizeMismatch, UploadNotComplete
+from streamcore.uploads.limits import allowance
 from streamcore.uploads.repository import UploadRepository
 from streamcore.uploads.schemas import PartRead, PresignCreate, PresignRead
 from streamcore.uploads.service import (
@@ -58,11 +59,10 @@ async def create(
 ) -> PresignRead:
     """Create the asset (awaiting_upload) and the requests that upload its bytes."""
     settings = infra.settings
-    if body.size > settings.upload.max_bytes:
-        raise PayloadTooLarge(f"upload exceeds the limit of {settings.upload.max_bytes} bytes")
     await projects.get_project(session, body.project_id)
     if body.session_id:
         await check_session(session, body.project_id, body.session_id)
+    await allowance(infra, session, body.project_id, body.size)
     ttl = settings.storage.presign_ttl_seconds
     expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=ttl)
     asset = await videos.create_asset(
@@ -214,7 +214,8 @@ async def complete(infra: Infra, asset_id: str, client: UploadClient) -> Asset:
                 else:
                     size = (await storage.stat(key)).size
             except (ObjectNotFound, UploadIncomplete) as exc:
-                raise BadRequest(f"the upload is not complete: {exc}") from exc
+                log.info("upload.incomplete", asset_id=asset_id, reason=str(exc)[:300])
+                raise UploadNotComplete() from exc
             attempt.received = size
             if size != upload.size_bytes:
                 raise SizeMismatch(f"stored {size} bytes, {upload.size_bytes} were declared")

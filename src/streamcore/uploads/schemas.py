@@ -5,13 +5,15 @@ from typing import Literal
 
 from pydantic import AnyUrl, BaseModel, Field
 
+from streamcore.inputs import EntityId, OptionalEntityId
+
 
 class PresignCreate(BaseModel):
-    project_id: str
+    project_id: EntityId
     filename: str = Field(max_length=255)
     content_type: str = Field(default="application/octet-stream", max_length=127)
     size: int = Field(gt=0, description="exact size of the file in bytes")
-    session_id: str | None = None
+    session_id: OptionalEntityId = None
 
 
 class PartRead(BaseModel):
@@ -42,5 +44,5 @@ class ObjectReceived(BaseModel):
 
 class UrlImportCreate(BaseModel):
     url: AnyUrl
-    session_id: str | None = None
+    session_id: OptionalEntityId = None
     filename: str | None = Field(default=None, max_length=255)

@@ -19,16 +19,21 @@ from streamcore.adapters.storage.base import InvalidKey, StorageUnavailable
 from streamcore.db.base import new_id
 from streamcore.errors import AppError, BadRequest, NotFound, ServiceUnavailable
 from streamcore.infra import Infra
+from streamcore.inputs import parse_id
 from streamcore.models import Asset, AssetSource, JobKind, UploadLog
 from streamcore.processing import service as processing
 from streamcore.projects import service as projects
 from streamcore.sessions import service as sessions
+from streamcore.uploads.limits import Allowance, allowance
 from streamcore.uploads.multipart import MultipartStream
 from streamcore.uploads.repository import UploadLogRepository
 from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
+
+# Form fields and part headers around the file, on top of the file's own allowance.
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 @dataclass
@@ -100,13 +105,16 @@ async def check_session(session: AsyncSession, project_id: str, session_id: str)
         raise NotFound("session not found")
 
 
-async def check_target(infra: Infra, project_id: str, session_id: str | None) -> None:
-    """The project (and session) exist; checked in a short transaction of its own, so
-    none is held open while a body streams in."""
+async def check_target(
+    infra: Infra, project_id: str, session_id: str | None, declared: int | None = None
+) -> Allowance:
+    """The project (and session) exist and the upload fits its allowance; checked in
+    a short transaction of its own, so none is held open while a body streams in."""
     async with infra.transaction() as session:
         await projects.get_project(session, project_id)
         if session_id:
             await check_session(session, project_id, session_id)
+        return await allowance(infra, session, project_id, declared)
 
 
 async def mark_uploaded(infra: Infra, session: AsyncSession, asset: Asset, size: int) -> None:
@@ -154,24 +162,27 @@ async def receive_multipart(
     project_id: str,
     body: AsyncIterator[bytes],
     content_type: str,
+    declared: int | None,
     client: UploadClient,
 ) -> Asset:
     """Stream the first file part of a multipart body into storage and register it."""
     asset_id = new_id()
     key = layout.source_key(asset_id)
     attempt = Attempt(infra, client, "multipart", project_id)
-    await check_target(infra, project_id, None)
-    stream = MultipartStream(body, content_type, infra.settings.upload.max_bytes)
+    allowed = await check_target(infra, project_id, None)
+    if declared is not None and declared > allowed.limit + MULTIPART_OVERHEAD:
+        raise allowed.error()
+    stream = MultipartStream(body, content_type, allowed.limit + MULTIPART_OVERHEAD)
     stored = False
     try:
         part = await stream.next_file()
         if part is None:
             raise BadRequest("the form has no file part (send it as 'file')")
         attempt.filename = part.filename
-        session_id = stream.fields.get("session_id") or None
+        session_id = parse_id(stream.fields.get("session_id"), "session_id")
         if session_id:
             await check_target(infra, project_id, session_id)
-        size = await infra.storage.put_stream(key, stream.file_chunks())
+        size = await infra.storage.put_stream(key, allowed.cap(stream.file_chunks()))
         stored = True
         attempt.received = size
         if size == 0:

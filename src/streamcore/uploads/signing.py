@@ -24,4 +24,6 @@ def verify(
 ) -> bool:
     if expires_at < (time.time() if now is None else now):
         return False
-    return hmac.compare_digest(sign(secret, asset_id, upload_id, expires_at), sig)
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    expected = sign(secret, asset_id, upload_id, expires_at).encode()
+    return hmac.compare_digest(expected, sig.encode("utf-8", "surrogateescape"))

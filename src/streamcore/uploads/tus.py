@@ -25,9 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from streamcore.db.base import new_id
 from streamcore.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from streamcore.infra import Infra
+from streamcore.inputs import decode_utf8
 from streamcore.models import AssetSource, Upload, UploadMethod, UploadState
 from streamcore.projects import service as projects
 from streamcore.uploads.errors import ChecksumMismatch, ClientGone, Gone
+from streamcore.uploads.limits import allowance
 from streamcore.uploads.repository import UploadRepository
 from streamcore.uploads.service import (
     Attempt,
@@ -44,6 +46,7 @@ log = structlog.get_logger(__name__)
 
 VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,checksum,expiration"
+MAX_METADATA_KEYS = 32
 CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
 
 
@@ -54,10 +57,13 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         if not pair.strip():
             continue
         key, _, value = pair.strip().partition(" ")
+        if len(out) >= MAX_METADATA_KEYS or len(key) > 64:
+            raise BadRequest("Upload-Metadata has too many or too long keys")
         try:
-            out[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
+            raw = base64.b64decode(value.strip(), validate=True)
+        except binascii.Error as exc:
             raise BadRequest(f"Upload-Metadata value of {key!r} is not base64") from exc
+        out[key] = decode_utf8(raw, f"Upload-Metadata value of {key!r}")
     return out
 
 
@@ -88,9 +94,6 @@ async def create(
 ) -> Upload:
     """A new tus upload and its asset (awaiting_upload). meta carries project_id, and
     optionally session_id, filename and filetype."""
-    limit = infra.settings.upload.max_bytes
-    if length > limit:
-        raise PayloadTooLarge(f"upload exceeds the limit of {limit} bytes")
     if length <= 0:
         raise BadRequest("Upload-Length must be positive")
     project_id = meta["project_id"]
@@ -98,6 +101,7 @@ async def create(
     await projects.get_project(session, project_id)
     if session_id:
         await check_session(session, project_id, session_id)
+    await allowance(infra, session, project_id, length)
     asset = await videos.create_asset(
         session,
         project_id=project_id,
@@ -124,6 +128,15 @@ async def create(
     )
     await UploadRepository(session).add(upload)
     return upload
+
+
+async def project_of(session: AsyncSession, upload_id: str) -> str:
+    """The upload's project, for the access check that comes before anything else is
+    said about it (that it expired, for one)."""
+    upload = await UploadRepository(session).get(upload_id)
+    if upload is None or upload.method is not UploadMethod.tus:
+        raise NotFound("no such upload")
+    return upload.project_id
 
 
 async def get(session: AsyncSession, upload_id: str, *, for_update: bool = False) -> Upload:

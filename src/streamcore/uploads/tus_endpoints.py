@@ -15,6 +15,7 @@ from streamcore.errors import (
     UnsupportedMediaType,
     error_responses,
 )
+from streamcore.inputs import PathId, header_int, parse_id
 from streamcore.uploads import tus
 from streamcore.uploads.errors import ChecksumMismatch, Gone, PreconditionFailed
 from streamcore.uploads.http import body_of, client_of
@@ -24,16 +25,44 @@ router = APIRouter(prefix="/uploads/tus", tags=["uploads"])
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 
 
+def _header(
+    name: str, description: str, *, required: bool = True, **schema: object
+) -> dict[str, object]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+UINT = r"^[0-9]{1,19}$"
+TUS_RESUMABLE = _header("Tus-Resumable", "The tus version the client speaks.", enum=[tus.VERSION])
+UPLOAD_METADATA = _header(
+    "Upload-Metadata",
+    "Comma-separated `key base64(value)` pairs; `project_id` is required, `session_id`, "
+    "`filename` and `filetype` are optional.",
+)
+UPLOAD_LENGTH = _header("Upload-Length", "The size of the whole upload in bytes.", pattern=UINT)
+UPLOAD_OFFSET = _header("Upload-Offset", "Where this PATCH body starts.", pattern=UINT)
+UPLOAD_CHECKSUM = _header(
+    "Upload-Checksum", "`sha1|sha256|md5 base64(digest)` of this body.", required=False
+)
+
+
+def _response_headers(*names: str) -> dict[str, object]:
+    return {name: {"schema": {"type": "string"}} for name in names}
+
+
+STATE_HEADERS = _response_headers(
+    "Tus-Resumable", "Upload-Offset", "Upload-Length", "Upload-Expires", "X-Asset-Id"
+)
+
+
 def _require_tus(request: Request) -> None:
     if request.headers.get("tus-resumable") != tus.VERSION:
         raise PreconditionFailed(f"this server speaks tus {tus.VERSION}")
-
-
-def _int_header(request: Request, name: str) -> int:
-    value = request.headers.get(name, "")
-    if not value.isdigit():
-        raise BadRequest(f"{name} must be a non-negative integer")
-    return int(value)
 
 
 def _server_headers(request: Request) -> dict[str, str]:
@@ -47,7 +76,23 @@ def _server_headers(request: Request) -> dict[str, str]:
     }
 
 
-@router.options("/", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.options(
+    "/",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={
+        204: {
+            "description": "The server's tus versions, extensions and limits",
+            "headers": _response_headers(
+                "Tus-Resumable",
+                "Tus-Version",
+                "Tus-Extension",
+                "Tus-Max-Size",
+                "Tus-Checksum-Algorithm",
+            ),
+        }
+    },
+)
 async def tus_options(request: Request) -> Response:
     """tus discovery: versions, extensions and limits."""
     return Response(status_code=204, headers=_server_headers(request))
@@ -57,7 +102,14 @@ async def tus_options(request: Request) -> Response:
     "/",
     status_code=status.HTTP_201_CREATED,
     response_class=Response,
-    responses=error_responses(BadRequest, NotFound, PayloadTooLarge, PreconditionFailed),
+    responses={
+        201: {
+            "description": "Created; PATCH the bytes to Location",
+            "headers": {**STATE_HEADERS, **_response_headers("Location")},
+        },
+        **error_responses(BadRequest, NotFound, PayloadTooLarge, PreconditionFailed),
+    },
+    openapi_extra={"parameters": [TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA]},
 )
 async def tus_create(
     request: Request, infra: InfraDep, session: SessionDep, principal: PrincipalDep
@@ -66,11 +118,13 @@ async def tus_create(
     _require_tus(request)
     if "upload-defer-length" in request.headers:
         raise BadRequest("Upload-Defer-Length is not supported; send Upload-Length")
-    length = _int_header(request, "upload-length")
+    length = header_int(request.headers.get("upload-length"), "Upload-Length")
     meta = tus.parse_metadata(request.headers.get("upload-metadata"))
-    if not meta.get("project_id"):
+    project_id = parse_id(meta.get("project_id"), "Upload-Metadata project_id")
+    if project_id is None:
         raise BadRequest("Upload-Metadata must carry project_id")
-    await authorize(session, principal, meta["project_id"], Action.upload)
+    parse_id(meta.get("session_id"), "Upload-Metadata session_id")
+    await authorize(session, principal, project_id, Action.upload)
     upload = await tus.create(infra, session, length=length, meta=meta, principal=principal.label)
     location = str(request.url_for("tus_upload", upload_id=upload.id))
     headers = {**tus.headers_of(upload), "Location": location}
@@ -81,17 +135,20 @@ async def tus_create(
     "/{upload_id}",
     name="tus_upload",
     response_class=Response,
-    responses=error_responses(NotFound, Gone),
+    responses={
+        200: {"description": "The upload's offset and length", "headers": STATE_HEADERS},
+        **error_responses(NotFound, Gone, PreconditionFailed),
+    },
+    openapi_extra={"parameters": [TUS_RESUMABLE]},
 )
 async def tus_head(
-    upload_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    upload_id: PathId, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     """The upload's offset: where a resumed upload continues."""
     _require_tus(request)
+    project_id = await tus.project_of(session, upload_id)
+    await authorize(session, principal, project_id, Action.upload, not_found="no such upload")
     upload = await tus.get(session, upload_id)
-    await authorize(
-        session, principal, upload.project_id, Action.upload, not_found="no such upload"
-    )
     return Response(status_code=200, headers=tus.headers_of(upload))
 
 
@@ -108,19 +165,28 @@ async def tus_head(
         UnsupportedMediaType,
         ChecksumMismatch,
         ServiceUnavailable,
-    ),
+        PreconditionFailed,
+    )
+    | {204: {"description": "Appended; Upload-Offset is the new offset", "headers": STATE_HEADERS}},
+    openapi_extra={
+        "parameters": [TUS_RESUMABLE, UPLOAD_OFFSET, UPLOAD_CHECKSUM],
+        "requestBody": {
+            "required": True,
+            "content": {OFFSET_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
 )
 async def tus_patch(
-    upload_id: str, request: Request, infra: InfraDep, principal: PrincipalDep
+    upload_id: PathId, request: Request, infra: InfraDep, principal: PrincipalDep
 ) -> Response:
     """Append bytes at Upload-Offset; the last PATCH starts processing."""
     _require_tus(request)
     if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"PATCH bodies must be {OFFSET_CONTENT_TYPE}")
-    offset = _int_header(request, "upload-offset")
+    offset = header_int(request.headers.get("upload-offset"), "Upload-Offset")
     checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
     async with infra.transaction() as session:
-        project_id = (await tus.get(session, upload_id)).project_id
+        project_id = await tus.project_of(session, upload_id)
         await authorize(session, principal, project_id, Action.upload, not_found="no such upload")
     upload = await tus.patch(
         infra,
@@ -137,15 +203,16 @@ async def tus_patch(
     "/{upload_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(NotFound, Conflict, Gone),
+    responses=error_responses(NotFound, Conflict, Gone, PreconditionFailed),
+    openapi_extra={"parameters": [TUS_RESUMABLE]},
 )
 async def tus_delete(
-    upload_id: str, request: Request, infra: InfraDep, principal: PrincipalDep
+    upload_id: PathId, request: Request, infra: InfraDep, principal: PrincipalDep
 ) -> Response:
     """Terminate an upload and drop its bytes."""
     _require_tus(request)
     async with infra.transaction() as session:
-        project_id = (await tus.get(session, upload_id)).project_id
+        project_id = await tus.project_of(session, upload_id)
         await authorize(session, principal, project_id, Action.upload, not_found="no such upload")
     await tus.terminate(infra, upload_id, client_of(request, principal.label))
     return Response(status_code=204, headers={"Tus-Resumable": tus.VERSION})

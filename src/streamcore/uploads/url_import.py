@@ -27,10 +27,10 @@ from streamcore.videos import layout
 log = structlog.get_logger(__name__)
 
 
-def policy_of(infra: Infra) -> FetchPolicy:
+def policy_of(infra: Infra, max_bytes: int) -> FetchPolicy:
     settings = infra.settings.upload
     return FetchPolicy(
-        max_bytes=settings.max_bytes,
+        max_bytes=max_bytes,
         max_redirects=settings.url_import_max_redirects,
         connect_timeout=settings.url_import_connect_timeout_seconds,
         read_timeout=min(60.0, settings.url_import_timeout_seconds),
@@ -56,17 +56,17 @@ async def import_url(
     """Download body.url into storage and register it as an uploaded asset."""
     url = str(body.url)
     attempt = Attempt(infra, client, "url", project_id, filename=body.filename or "")
-    await check_target(infra, project_id, body.session_id)
+    allowed = await check_target(infra, project_id, body.session_id)
     asset_id = new_id()
     key = layout.source_key(asset_id)
     stored = False
     try:
         try:
             with anyio.fail_after(infra.settings.upload.url_import_timeout_seconds):
-                async with open_url(url, policy_of(infra)) as fetched:
+                async with open_url(url, policy_of(infra, allowed.limit)) as fetched:
                     attempt.filename = attempt.filename or fetched.filename
                     content_type = fetched.content_type
-                    size = await infra.storage.put_stream(key, fetched.chunks())
+                    size = await infra.storage.put_stream(key, allowed.cap(fetched.chunks()))
                     stored = True
         except (FetchFailed, FetchRefused, FetchTooLarge, TimeoutError) as exc:
             raise client_error(exc) from exc

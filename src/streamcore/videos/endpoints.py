@@ -12,6 +12,7 @@ from streamcore.auth.dependencies import Action, PrincipalDep, authorize
 from streamcore.deps import InfraDep, SessionDep
 from streamcore.errors import NotFound, error_responses
 from streamcore.infra import Infra
+from streamcore.inputs import PathId
 from streamcore.models import Asset
 from streamcore.stream import service as stream
 from streamcore.transcripts import service as transcripts
@@ -50,7 +51,11 @@ def _read(request: Request, infra: Infra, asset: Asset) -> VideoRead:
 
 @router.get("/videos/{video_id}", response_model=VideoRead, responses=error_responses(NotFound))
 async def get_video(
-    video_id: str, request: Request, session: SessionDep, infra: InfraDep, principal: PrincipalDep
+    video_id: PathId,
+    request: Request,
+    session: SessionDep,
+    infra: InfraDep,
+    principal: PrincipalDep,
 ) -> VideoRead:
     """Video metadata, status, progress and, once playable, signed playback URLs."""
     asset = await service.get_asset(session, video_id)
@@ -67,7 +72,7 @@ async def get_video(
     response_class=StreamingResponse,
 )
 async def video_events(
-    video_id: str, session: SessionDep, infra: InfraDep, principal: PrincipalDep
+    video_id: PathId, session: SessionDep, infra: InfraDep, principal: PrincipalDep
 ) -> StreamingResponse:
     """Live status and progress (with ETA) of a video as server-sent events."""
     asset = await service.get_asset(session, video_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.models import Asset, AssetSource, AssetStatus
@@ -23,6 +23,13 @@ class AssetRepository:
         self.session.add(asset)
         await self.session.flush()
         return asset
+
+    async def bytes_used(self, project_id: str) -> int:
+        """Bytes the project's assets hold (cancelled ones hold none)."""
+        stmt = select(func.coalesce(func.sum(Asset.size_bytes), 0)).where(
+            Asset.project_id == project_id, Asset.status != AssetStatus.cancelled
+        )
+        return int((await self.session.execute(stmt)).scalar_one() or 0)
 
     async def list_for_project(self, project_id: str, limit: int = 100) -> Sequence[Asset]:
         stmt = (

@@ -53,11 +53,19 @@ async def stale_awaiting(
     return await AssetRepository(session).stale_awaiting(source, before, limit)
 
 
+async def find_asset(session: AsyncSession, asset_id: str) -> Asset | None:
+    return await AssetRepository(session).get(asset_id)
+
+
 async def get_asset(session: AsyncSession, asset_id: str, *, for_update: bool = False) -> Asset:
     asset = await AssetRepository(session).get(asset_id, for_update=for_update)
     if asset is None:
         raise NotFound("video not found")
     return asset
+
+
+async def bytes_used(session: AsyncSession, project_id: str) -> int:
+    return await AssetRepository(session).bytes_used(project_id)
 
 
 async def set_progress(

@@ -88,8 +88,13 @@ class LocalStorage(StatExists):
                 raise StorageUnavailable(str(exc)) from exc
             return size
         except BaseException:
+            # Nothing of a refused or failed write stays, not even its directory.
+            def discard() -> None:
+                tmp.unlink(missing_ok=True)
+                self._prune(path.parent)
+
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(lambda: tmp.unlink(missing_ok=True))
+                await anyio.to_thread.run_sync(discard)
             raise
 
     @staticmethod
