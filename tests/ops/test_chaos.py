@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import os
 import random
 import re
@@ -55,6 +56,7 @@ class Node:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     kills: int = 0
+    groups: list[int] = field(default_factory=list)
 
     def start(self) -> None:
         args = ["worker"]
@@ -65,13 +67,28 @@ class Node:
                 [sys.executable, "-m", "streamcore", *args], env=self.env,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
+        self.groups.append(self.process.pid)
 
     def sigkill(self) -> None:
-        """Only the process itself: its FFmpeg must die by itself (parent-death signal)."""
+        """An API node's machine dies (Granian's HTTP worker with it: SIGKILL to the
+        group). A worker: only the process itself, so its FFmpeg must die by itself
+        (parent-death signal)."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        if self.kind == "api":
+            os.killpg(self.process.pid, signal.SIGKILL)
+        else:
+            self.process.send_signal(signal.SIGKILL)
         self.process.wait()
         self.kills += 1
+
+    def leftovers(self) -> list[int]:
+        """Processes of any group this node ever started that still run."""
+        found = []
+        for proc in psutil.process_iter(["status"]):
+            with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+                if os.getpgid(proc.pid) in self.groups and proc.info["status"] != "zombie":
+                    found.append(proc.pid)
+        return found
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -295,6 +312,11 @@ class Deployment:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+        def left() -> list[int]:
+            return [pid for node in self.nodes for pid in node.leftovers()]
+
+        _wait(lambda: not left(), 20, lambda: f"processes left: {left()}")
 
 
 def _deployment(tmp_path: Path, services: Services, secret: str, bucket: str) -> Deployment:
