@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -116,7 +117,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--videos", type=int, default=100_000)
     parser.add_argument("--n", type=int, default=200)
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "STREAMCORE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
     args = parser.parse_args()
     name = f"streamcore_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(args.admin_url)

@@ -14,6 +14,7 @@ Videos are created by 4 client threads.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -49,7 +50,8 @@ def kafka(tmp: Path) -> Iterator[LiveServer]:
         (tmp / "tansu").mkdir()
         broker = start_broker(tmp / "tansu")
         stack.callback(broker.kill)
-        env = kafka_env(broker, "redis://127.0.0.1:6379/0", **HOOK_ENV)
+        redis = os.environ.get("STREAMCORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        env = kafka_env(broker, redis, **HOOK_ENV)
         db_url = stack.enter_context(postgres_database())
         running = stack.enter_context(cluster(tmp / "c", db_url, "bench-secret", env, workers=1))
         yield running.api
