@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from unittest import mock
 
 from streamcore.config import Settings
-from streamcore.infra import build_storage
+from streamcore.infra import build_infra, build_storage
+from streamcore.models import AssetSource, AssetStatus
+from streamcore.projects import service as projects
 from streamcore.security.stream_tokens import TokenCodec
 from streamcore.videos import layout
+from streamcore.videos import service as videos
 from tests.fixtures.services import LiveServer
 
 SEGMENTS = 150
@@ -59,6 +62,17 @@ def put_asset(server: LiveServer, segment_bytes: int = 200_000) -> Asset:
     segment = os.urandom(segment_bytes)
 
     async def put() -> None:
+        # The video exists (and is not deleted): /stream serves only such videos.
+        infra = build_infra(settings)
+        try:
+            async with infra.transaction() as session:
+                project = await projects.create_project(session, "stream tests")
+                video = await videos.create_asset(
+                    session, project_id=project.id, source=AssetSource.upload, asset_id=asset_id
+                )
+                video.status = AssetStatus.ready  # setup: a finished video
+        finally:
+            await infra.close()
         storage = build_storage(settings)
         try:
             await storage.put_bytes(layout.key(asset_id, "hls/master.m3u8"), MASTER_TEXT.encode())
