@@ -12,8 +12,11 @@ TOOLS_STAMP := tools/node_modules/.installed
 
 # FFmpeg for the media pipeline; espeak-ng speaks the sentences the transcription
 # tests and benchmark check against; Node.js runs the JS socket.io-client in the tests;
-# headless Chromium plays the HLS output with hls.js.
-APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v espeak-ng),,espeak-ng) $(if $(shell command -v node),,nodejs npm) $(if $(wildcard /usr/bin/chromium),,chromium))
+# headless Chromium plays the HLS output with hls.js. For the operations tests:
+# Prometheus (and promtool) scrapes a deployment, docker-compose validates
+# deploy/docker-compose.yml, jq runs the README's curl examples.
+APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v espeak-ng),,espeak-ng) $(if $(shell command -v node),,nodejs npm) $(if $(wildcard /usr/bin/chromium),,chromium) \
+	$(if $(shell command -v promtool),,prometheus) $(if $(shell command -v docker-compose),,docker-compose) $(if $(shell command -v jq),,jq))
 
 system-deps:
 	@if [ -n "$(APT_NEEDS)" ]; then \

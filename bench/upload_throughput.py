@@ -138,6 +138,19 @@ def curl(*args: str) -> dict[str, str]:
     return headers
 
 
+def login(env: dict[str, str], base: str) -> dict[str, str]:
+    """A user made as the README says (`streamcore admin create-user`), logged in."""
+    email, password = "bench@streamcore.test", "bench password, long enough"
+    subprocess.run(
+        [sys.executable, "-m", "streamcore", "admin", "create-user",
+         "--email", email, "--password", password],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    resp = httpx.post(f"{base}/auth/login", json={"email": email, "password": password})
+    assert resp.status_code == 200, resp.text
+    return {"authorization": f"Bearer {resp.json()['access_token']}"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=int, default=2048)
@@ -155,7 +168,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMCORE_")}
     env.update(
         STREAMCORE_DATA_DIR=str(data_dir),
-        STREAMCORE_SECRET_KEY="bench",
+        STREAMCORE_SECRET_KEY="bench-secret-of-a-reasonable-length-000000",
         STREAMCORE_UPLOAD__MAX_BYTES=str(size * 2),
     )
     log = open(work / "server.log", "wb")  # noqa: SIM115
@@ -179,9 +192,12 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("server did not start:\n" + (work / "server.log").read_text())
             time.sleep(0.2)
-        auth = {"Authorization": f"Bearer {bench_login(base, data_dir)}"}
-        project = httpx.post(f"{base}/projects", json={"name": "bench"}, headers=auth).json()["id"]
+        auth = login(env, base)
+        created = httpx.post(f"{base}/projects", json={"name": "bench"}, headers=auth)
+        assert created.status_code == 201, created.text
+        project = created.json()["id"]
         served = serving_process(server.pid)
+        bearer = f"authorization: {auth['authorization']}"
         objects = data_dir / "objects"
 
         results["dd_seconds"] = dd(src, data_dir / "dd.out", sync=True)
@@ -189,8 +205,8 @@ def main() -> None:
 
         def multipart() -> None:
             out = subprocess.run(
-                ["curl", "-sS", "--fail-with-body", "-F", f"file=@{src};type=video/mp4",
-                 "-H", f"Authorization: {auth['Authorization']}", f"{base}/{project}/upload"],
+                ["curl", "-sS", "--fail-with-body", "-H", bearer,
+                 "-F", f"file=@{src};type=video/mp4", f"{base}/{project}/upload"],
                 check=True, capture_output=True, text=True,
             )  # fmt: skip
             asset = json.loads(out.stdout)
@@ -210,18 +226,17 @@ def main() -> None:
             created = httpx.post(
                 f"{base}/uploads/tus/",
                 headers={
+                    **auth,
                     "Tus-Resumable": "1.0.0",
                     "Upload-Length": str(size),
                     "Upload-Metadata": f"project_id {_b64(project)},filename {_b64('big.bin')}",
-                    **auth,
                 },
             )
             assert created.status_code == 201, created.text
             headers = curl(
-                "-X", "PATCH", "-T", str(src),
+                "-X", "PATCH", "-T", str(src), "-H", bearer,
                 "-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0",
                 "-H", "Content-Type: application/offset+octet-stream",
-                "-H", f"Authorization: {auth['Authorization']}",
                 created.headers["location"],
             )  # fmt: skip
             assert headers.get("upload-offset") == str(size), headers
@@ -256,29 +271,6 @@ def main() -> None:
             f"{cached:.2f} x dd (both in page cache); server RSS growth {growth:.1f} MB "
             f"[{ok}: >= 0.5 x dd, < 64 MB]"
         )
-
-
-def bench_login(base: str, data_dir: Path) -> str:
-    """A user made on the server's database (as `streamcore admin create-user` does),
-    logged in through the API: uploads need credentials."""
-    import asyncio
-
-    from streamcore.auth.bootstrap import ensure_user
-    from streamcore.config import Settings
-
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=data_dir,
-        secret_key="bench",
-    )
-    asyncio.run(ensure_user(settings, "bench@streamcore.test", "bench-password-1", False))
-    resp = httpx.post(
-        f"{base}/auth/login",
-        json={"email": "bench@streamcore.test", "password": "bench-password-1"},
-        timeout=30,
-    )
-    resp.raise_for_status()
-    return str(resp.json()["access_token"])
 
 
 def serving_process(pid: int) -> int:

@@ -32,6 +32,7 @@ from streamcore.errors import AppError, Forbidden, TooManyRequests, Unauthorized
 from streamcore.infra import Infra, build_infra
 from streamcore.inputs.proxies import ClientAddressMiddleware
 from streamcore.observability.endpoints import router as ops_router
+from streamcore.observability.health import wait_until_ready
 from streamcore.observability.logging import configure_logging
 from streamcore.organizations.endpoints import received_router as invitations_router
 from streamcore.organizations.endpoints import router as organizations_router
@@ -104,6 +105,7 @@ def create_app(
         own = infra is None
         current = infra or build_infra(settings)
         app.state.infra = current
+        await wait_until_ready(current)
         await ensure_schema(current.engine, auto_migrate=settings.database.auto_migrate)
         await signaling.start(current)
         stop = asyncio.Event()

@@ -9,14 +9,24 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from streamcore.config import Settings
+from streamcore.config import ConfigError, Settings
 
 app = typer.Typer(help="streamcore: self-hostable video platform backend.", no_args_is_help=True)
-admin_app = typer.Typer(help="Administration: users.", no_args_is_help=True)
-app.add_typer(admin_app, name="admin")
 console = Console(stderr=True)
 admin_app = typer.Typer(help="Operate a running deployment.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
+
+
+def checked_settings() -> Settings:
+    """The settings, refused with a clear message (exit 2) when they cannot work:
+    e.g. a distributed node without the shared STREAMCORE_SECRET_KEY."""
+    settings = Settings()
+    try:
+        settings.resolved_secret()
+    except ConfigError as exc:
+        console.print(f"[red]streamcore: {exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    return settings
 
 
 @app.command()
@@ -56,7 +66,7 @@ def serve(
         ssl_keyfile=ssl_keyfile,
     )
     try:
-        run_server(Settings(), options)
+        run_server(checked_settings(), options)
     except ServeConfigError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -68,7 +78,7 @@ def worker() -> None:
     when STREAMCORE_BUS__BACKEND=kafka."""
     from streamcore.worker import run_worker
 
-    asyncio.run(run_worker(Settings()))
+    asyncio.run(run_worker(checked_settings()))
 
 
 @app.command()

@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from streamcore.inputs.proxies import Network, parse_networks
 
 
+class ConfigError(ValueError):
+    """Settings that cannot work together; the message says what to set."""
+
+
 class DatabaseSettings(BaseModel):
     # Empty means "SQLite file under data_dir" (embedded mode).
     url: str = ""
@@ -80,7 +84,10 @@ class BusSettings(BaseModel):
     partitions: int = Field(default=6, ge=1)
     replication_factor: int = Field(default=1, ge=1)
     group_id: str = "streamcore-workers"
-    session_timeout_ms: int = 30_000
+    # A consumer that stops heartbeating for session_timeout_ms (a killed worker) loses
+    # its partitions to the others; with the worker lease below, its job runs again
+    # elsewhere within about 15 s.
+    session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     # A worker keeps polling (partitions paused) while FFmpeg runs; this is only the
     # last line of defence against a wedged process.
@@ -109,18 +116,30 @@ class RedisSettings(BaseModel):
     # Empty: embedded mode: job cancellation signals, realtime fan-out, signaling
     # presence and rate limits stay inside the process.
     url: str = ""
-    channel_prefix: str = "streamcore"
+    # Every key and channel streamcore uses starts with "<prefix>:" (events, socketio,
+    # presence:<room>, ratelimit:<key>, cancel), so deployments can share one Redis.
+    prefix: str = "streamcore"
 
 
 class WorkerSettings(BaseModel):
     concurrency: int = Field(default=1, ge=1, le=32)
     max_attempts: int = Field(default=3, ge=1)
-    # A job whose worker stopped heartbeating for this long is given back to the queue.
-    lease_seconds: float = 60.0
-    heartbeat_seconds: float = 5.0
+    # A running job's worker renews its lease every heartbeat_seconds; one that stopped
+    # renewing for lease_seconds (killed, frozen, cut off from the database) loses the
+    # job, which another worker takes over: every worker looks for such jobs each
+    # lease_seconds / 4. Worst case from a worker's death to the retry being claimed:
+    # lease + lease/4 + the relay's interval, about 14 s with these defaults. A shorter
+    # lease reacts faster but gives jobs away on database hiccups (the fenced old
+    # attempt then stops, so nothing completes twice, but work is repeated).
+    lease_seconds: float = Field(default=10.0, gt=0)
+    heartbeat_seconds: float = Field(default=3.0, gt=0)
     # Retry delay after transient failure n: uniform in [c/2, c], c = base * 2**(n-1) <= max.
     backoff_base_seconds: float = Field(default=2.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
+    # `streamcore worker` serves Prometheus metrics here (0: off). The embedded worker
+    # of `streamcore serve` reports through the API's own /metrics.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9400, ge=0, le=65535)
 
 
 class MediaSettings(BaseModel):
@@ -277,8 +296,15 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("./data")
-    # Used to derive the stream token key. Empty: a key is generated once and kept in data_dir.
+    # Derives the access token, stream token and upload signing keys. Empty: a key is
+    # generated once and kept in data_dir (embedded mode only: distributed mode refuses
+    # to start without one, since every node must share it).
     secret_key: str = ""
+    # Earlier secrets that still verify access tokens after a rotation (a JSON list).
+    previous_secret_keys: list[str] = []
+    # serve and worker wait this long for the database, storage, bus and Redis at
+    # startup (retrying with backoff, logging each failure) before they give up.
+    startup_timeout_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -318,10 +344,36 @@ class Settings(BaseSettings):
             return Path(self.storage.local_root)
         return self.data_dir / "objects"
 
+    def distributed_parts(self) -> list[str]:
+        """What makes this a multi-node deployment (empty in embedded mode)."""
+        parts = []
+        if not self.database_url.startswith("sqlite"):
+            parts.append("the database is not SQLite")
+        if self.storage.backend != "local":
+            parts.append(f"storage is {self.storage.backend}")
+        if self.bus.backend == "kafka":
+            parts.append("the bus is Kafka")
+        return parts
+
     def resolved_secret(self) -> str:
-        """The configured secret, or one generated on first use and kept under data_dir."""
+        """The configured secret, or (embedded mode only) one generated on first use and
+        kept under data_dir. A node of a distributed deployment with its own generated
+        key would reject every other node's logins and playback URLs, so that is an error."""
+        if self.secret_key.startswith("change-me"):
+            raise ConfigError(
+                "STREAMCORE_SECRET_KEY is still the example's placeholder: set a long "
+                "random value (the same on every node)"
+            )
         if self.secret_key:
             return self.secret_key
+        parts = self.distributed_parts()
+        if parts:
+            raise ConfigError(
+                f"distributed mode ({', '.join(parts)}) needs one shared secret: set "
+                "STREAMCORE_SECRET_KEY to the same long random value on every API and "
+                "worker node (e.g. the output of `python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
         path = self.data_dir / "secret.key"
         if path.exists():
             return path.read_text().strip()

@@ -22,7 +22,14 @@ from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
 from streamcore.adapters.storage.s3 import S3Config, S3Storage
 from streamcore.config import Settings
-from streamcore.db.session import AFTER_COMMIT, PENDING_JOBS, create_engine, create_sessionmaker
+from streamcore.db.session import (
+    AFTER_COMMIT,
+    ENQUEUED_KINDS,
+    PENDING_JOBS,
+    create_engine,
+    create_sessionmaker,
+)
+from streamcore.models import JobKind
 from streamcore.observability.metrics import Metrics
 from streamcore.security.access_tokens import AccessTokenCodec
 from streamcore.security.passwords import Passwords
@@ -64,6 +71,8 @@ class Infra:
                 await session.rollback()
                 raise
             job_ids: list[str] = session.info.pop(PENDING_JOBS, [])
+            for kind in session.info.pop(ENQUEUED_KINDS, []):
+                self.metrics.jobs_enqueued.labels(kind).inc()
             callbacks: dict[str, AfterCommit] = session.info.pop(AFTER_COMMIT, {})
         if job_ids:
             await self.bus.notify(job_ids)
@@ -123,7 +132,7 @@ def build_storage(settings: Settings) -> ObjectStorage:
 def build_infra(settings: Settings) -> Infra:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, echo=settings.database.echo)
-    redis_url = settings.redis.url
+    redis_url, prefix = settings.redis.url, settings.redis.prefix
     return Infra(
         settings=settings,
         engine=engine,
@@ -133,17 +142,20 @@ def build_infra(settings: Settings) -> Infra:
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
         tokens=TokenCodec.from_secret(settings.resolved_secret()),
         access_tokens=AccessTokenCodec.from_secret(
-            settings.resolved_secret(), settings.auth.access_token_ttl_seconds
+            settings.resolved_secret(),
+            settings.auth.access_token_ttl_seconds,
+            settings.previous_secret_keys,
         ),
         passwords=Passwords(
             memory_kib=settings.auth.argon2_memory_kib,
             time_cost=settings.auth.argon2_time_cost,
             parallelism=settings.auth.argon2_parallelism,
         ),
-        ratelimiter=build_rate_limiter(settings.redis.url),
-        realtime=RedisRealtime(redis_url) if redis_url else LocalRealtime(),
-        presence=RedisPresence(redis_url) if redis_url else MemoryPresence(),
+        ratelimiter=build_rate_limiter(redis_url, prefix),
+        realtime=RedisRealtime(redis_url, prefix) if redis_url else LocalRealtime(),
+        presence=RedisPresence(redis_url, prefix) if redis_url else MemoryPresence(),
         signals=build_signals(settings),
+        metrics=Metrics(job_kinds=tuple(kind.value for kind in JobKind)),
     )
 
 
@@ -156,5 +168,5 @@ def build_bus(settings: Settings) -> Bus:
 
 def build_signals(settings: Settings) -> Signals:
     if settings.redis.url:
-        return RedisSignals(settings.redis.url, settings.redis.channel_prefix)
+        return RedisSignals(settings.redis.url, settings.redis.prefix)
     return LocalSignals()

@@ -80,9 +80,12 @@ async def prepare(settings: Settings) -> None:
     processes do not race to create either."""
     from streamcore.db.migrate import ensure_schema
     from streamcore.infra import build_infra
+    from streamcore.observability.health import wait_until_ready
 
     infra = build_infra(settings)
     try:
+        # The dependencies may come up after this node: wait (bounded, logged).
+        await wait_until_ready(infra)
         await ensure_schema(infra.engine, auto_migrate=settings.database.auto_migrate)
     finally:
         await infra.close()

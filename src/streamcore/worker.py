@@ -21,13 +21,16 @@ import structlog
 from streamcore.config import Settings
 from streamcore.db.migrate import ensure_schema
 from streamcore.infra import Infra, build_infra
+from streamcore.observability.health import wait_until_ready
 from streamcore.observability.logging import configure_logging
+from streamcore.observability.metrics import serve_metrics
 from streamcore.processing import service as processing
 from streamcore.processing import tasks as video_jobs
 from streamcore.processing.consumers import ConsumerPool
 from streamcore.processing.relay import OutboxRelay, Topics
 from streamcore.processing.runner import JobRunner
 from streamcore.processing.specs import JobRegistry, registry
+from streamcore.processing.workdirs import sweep_work_dirs
 from streamcore.transcripts import tasks as transcript_jobs
 from streamcore.uploads.cleanup import sweep_abandoned
 
@@ -37,11 +40,21 @@ log = structlog.get_logger(__name__)
 async def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
     infra = build_infra(settings)
+    cfg = settings.worker
+    stop_metrics = (
+        serve_metrics(infra.metrics.registry, cfg.metrics_host, cfg.metrics_port)
+        if cfg.metrics_port
+        else None
+    )
+    if stop_metrics is not None:
+        log.info("worker.metrics", url=f"http://{cfg.metrics_host}:{cfg.metrics_port}/metrics")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        if not await _until_stopped(wait_until_ready(infra), stop):
+            return
         await ensure_schema(infra.engine, auto_migrate=infra.settings.database.auto_migrate)
         task = asyncio.create_task(run_job_services(infra, stop, consume=True))
         await stop.wait()
@@ -49,7 +62,24 @@ async def run_worker(settings: Settings) -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     finally:
+        if stop_metrics is not None:
+            stop_metrics()
         await infra.close()
+
+
+async def _until_stopped(step: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run step unless a stop signal comes first (a worker waiting for its database
+    must still stop on SIGTERM); True when it ran to the end."""
+    task = asyncio.create_task(step)
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()
+    return True
 
 
 def job_registry() -> JobRegistry:
@@ -79,6 +109,7 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
             jobs.append(runner.run(stop))
         jobs.append(_heartbeat(infra, runner, pool, stop))
         jobs.append(_sweep_abandoned_uploads(infra, stop))
+        jobs.append(_sweep_work_dirs(infra, stop))
     tasks = [asyncio.create_task(job) for job in jobs]
     try:
         await asyncio.gather(*tasks)
@@ -98,6 +129,17 @@ async def _sweep_abandoned_uploads(infra: Infra, stop: asyncio.Event) -> None:
             log.warning("worker.sweep_failed", exc_info=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
+
+
+async def _sweep_work_dirs(infra: Infra, stop: asyncio.Event) -> None:
+    """At start, then every lease period: what killed attempts left on this disk."""
+    while not stop.is_set():
+        try:
+            await sweep_work_dirs(infra)
+        except Exception:
+            log.warning("worker.work_dir_sweep_failed", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), infra.settings.worker.lease_seconds)
 
 
 async def _maintenance(runner: JobRunner, stop: asyncio.Event) -> None:

@@ -48,7 +48,7 @@ def kafka_settings(
         database={"url": database_url},  # type: ignore[arg-type]
         bus=bus,  # type: ignore[arg-type]
         worker=worker,  # type: ignore[arg-type]
-        redis={"url": redis_url, "channel_prefix": f"sc{tag}"},  # type: ignore[arg-type]
+        redis={"url": redis_url, "prefix": f"sc{tag}"},  # type: ignore[arg-type]
         **overrides,
     )
 

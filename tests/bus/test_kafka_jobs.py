@@ -151,7 +151,7 @@ async def test_cancel_signal_over_redis_stops_the_running_job(kafka_infra: Infra
 
     [(asset_id, job_id)] = await make_jobs(kafka_infra)
     # The API side: another Infra's signals (another process in production).
-    sender = RedisSignals(kafka_infra.settings.redis.url, kafka_infra.settings.redis.channel_prefix)
+    sender = RedisSignals(kafka_infra.settings.redis.url, kafka_infra.settings.redis.prefix)
     try:
         async with kafka_services(kafka_infra, {JobKind.ingest: waits_for_cancel}):
             signals = kafka_infra.signals

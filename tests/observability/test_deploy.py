@@ -1,5 +1,5 @@
-"""deploy/docker-compose.yml only sets settings that streamcore has (a typo there would
-be silently ignored by pydantic-settings)."""
+"""deploy/docker-compose.yml and its env file only set settings that streamcore has (a
+typo there would be silently ignored by pydantic-settings)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pydantic import BaseModel
 
 from streamcore.config import Settings
 
-COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "docker-compose.yml"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+COMPOSE = DEPLOY / "docker-compose.yml"
+ENV_FILE = DEPLOY / "streamcore.env.example"
 
 
 def known(model: type[BaseModel], prefix: str = "STREAMCORE_") -> set[str]:
@@ -25,5 +27,6 @@ def known(model: type[BaseModel], prefix: str = "STREAMCORE_") -> set[str]:
 
 def test_compose_sets_only_real_settings() -> None:
     used = set(re.findall(r"\b(STREAMCORE_[A-Z0-9_]+):", COMPOSE.read_text()))
-    assert used
+    used |= set(re.findall(r"^(STREAMCORE_[A-Z0-9_]+)=", ENV_FILE.read_text(), re.MULTILINE))
+    assert "STREAMCORE_SECRET_KEY" in used
     assert sorted(used - known(Settings)) == []

@@ -72,6 +72,8 @@ def storage_down_server(
         data_dir, f"sqlite+aiosqlite:///{data_dir / 'db.sqlite'}", secret,
         **{**dead.env(), "STREAMCORE_STORAGE__S3_CREATE_BUCKET": "false"},
         STREAMCORE_STORAGE__RETRIES="0",
+        # Start degraded at once instead of waiting for the storage.
+        STREAMCORE_STARTUP_TIMEOUT_SECONDS="1",
         STREAMCORE_UPLOAD__MULTIPART_THRESHOLD_BYTES=str(5 * 1024 * 1024),
     )  # fmt: skip
     with live_server(data_dir, env, healthy=False) as srv:

@@ -1,7 +1,9 @@
 """The only place that starts FFmpeg/ffprobe processes.
 
 Never a shell; each process gets its own process group so a kill reaches every child;
-SIGTERM then SIGKILL; always wait(). Errors:
+SIGTERM then SIGKILL; always wait(). On Linux each child also asks the kernel for
+SIGKILL when its parent dies (PR_SET_PDEATHSIG), so a worker that is SIGKILLed or
+OOM-killed takes its FFmpeg with it instead of leaving it running under init. Errors:
 
     MediaToolError
       ├── ProbeError(returncode, stderr_tail)     ffprobe failed or printed no JSON
@@ -15,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +34,27 @@ log = structlog.get_logger(__name__)
 ProgressCallback = Callable[[dict[str, str]], Awaitable[None]]
 
 STDERR_TAIL_LINES = 30
+
+
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> Callable[[], None]:
+    """A preexec_fn: in the child, between fork and exec, ask for SIGKILL on the death
+    of the parent, and exit if the parent already died before that took effect.
+
+    The kernel sends the signal when the *thread* that forked exits: asyncio forks
+    from the event loop's thread, which lives as long as the process."""
+    parent = os.getpid()
+
+    def arm() -> None:
+        if _LIBC is not None:
+            _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm
 
 
 class MediaToolError(Exception):
@@ -89,6 +114,7 @@ class FFmpegRunner:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -131,6 +157,7 @@ class FFmpegRunner:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         if on_start is not None:
             on_start(proc.pid)

@@ -47,9 +47,9 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    def __init__(self, url: str, prefix: str = "streamcore:presence:") -> None:
+    def __init__(self, url: str, prefix: str = "streamcore") -> None:
         self._redis = aioredis.from_url(url)
-        self._prefix = prefix
+        self._prefix = f"{prefix}:presence:"
 
     async def add(self, room: str, peer_id: str, info: dict[str, Any]) -> None:
         key = self._prefix + room

@@ -132,7 +132,7 @@ class RedisRateLimiter:
         await self._redis.aclose()
 
 
-def build_rate_limiter(redis_url: str) -> RateLimiter:
+def build_rate_limiter(redis_url: str, prefix: str = "streamcore") -> RateLimiter:
     if redis_url:
-        return RedisRateLimiter(redis_url)
+        return RedisRateLimiter(redis_url, prefix=f"{prefix}:ratelimit:")
     return MemoryRateLimiter()

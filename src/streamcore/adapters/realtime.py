@@ -21,7 +21,6 @@ import structlog
 log = structlog.get_logger(__name__)
 
 QUEUE_SIZE = 256
-REDIS_CHANNEL = "streamcore:events"
 
 Listener = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -89,14 +88,15 @@ class LocalRealtime:
 class RedisRealtime(LocalRealtime):
     name = "redis"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "streamcore") -> None:
         super().__init__()
         self._redis = aioredis.from_url(url)
+        self.channel = f"{prefix}:events"
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
-        await self._redis.publish(REDIS_CHANNEL, json.dumps({"c": channel, "e": event}))
+        await self._redis.publish(self.channel, json.dumps({"c": channel, "e": event}))
 
     async def _ensure_reader(self) -> None:
         # Only processes that listen read; a worker that just publishes needs no reader.
@@ -108,7 +108,7 @@ class RedisRealtime(LocalRealtime):
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(REDIS_CHANNEL)
+                    await pubsub.subscribe(self.channel)
                     self._ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") != "message":

@@ -1,4 +1,10 @@
-"""Alembic driven from code, so an installed package can migrate without an ini file."""
+"""Alembic driven from code, so an installed package can migrate without an ini file.
+
+On PostgreSQL every upgrade runs under one transaction-level advisory lock: several
+nodes starting at once on an empty database (or `migrate` run beside them) take turns,
+and each after the first finds the schema at head and does nothing. Without it they
+all created the same tables and all but one failed with UniqueViolationError.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# pg_advisory_xact_lock key of schema migrations: "strmcore" as a big-endian int64.
+MIGRATION_LOCK_KEY = int.from_bytes(b"strmcore", "big") - 2**63
 
 
 def alembic_config() -> Config:
@@ -43,6 +52,11 @@ def head_revision() -> str | None:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Held until this transaction ends, i.e. until the migration committed.
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         await conn.run_sync(_upgrade, revision)
 
 

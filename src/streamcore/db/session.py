@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
 
 # session.info key: ids of jobs written in this transaction, published after commit.
 PENDING_JOBS = "streamcore.pending_jobs"
+# session.info key: kinds of the jobs created in this transaction (counted after commit).
+ENQUEUED_KINDS = "streamcore.enqueued_kinds"
 # session.info key: async callables to run after a successful commit (event fan-out).
 AFTER_COMMIT = "streamcore.after_commit"
 

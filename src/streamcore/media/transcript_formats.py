@@ -9,25 +9,15 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from streamcore.media.webvtt import TimedSegment, TimedWord
 
-class ScoredWord(Protocol):
-    @property
-    def start(self) -> float: ...
-    @property
-    def end(self) -> float: ...
-    @property
-    def text(self) -> str: ...
+
+class ScoredWord(TimedWord, Protocol):
     @property
     def probability(self) -> float | None: ...
 
 
-class TranscriptSegment(Protocol):
-    @property
-    def start(self) -> float: ...
-    @property
-    def end(self) -> float: ...
-    @property
-    def text(self) -> str: ...
+class TranscriptSegment(TimedSegment, Protocol):
     @property
     def words(self) -> Sequence[ScoredWord]: ...
 

@@ -1,36 +1,21 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from streamcore.deps import InfraDep
+from streamcore.observability.health import OK, check_dependencies
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/health")
 async def health(infra: InfraDep) -> JSONResponse:
-    """Liveness and readiness: checks the database, object storage and the job bus."""
-    checks: dict[str, Any] = {}
-    ok = True
-    try:
-        async with infra.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        ok = False
-        checks["database"] = f"error: {type(exc).__name__}"
-    for name, check in (("storage", infra.storage.check), ("bus", infra.bus.check)):
-        try:
-            await check()
-            checks[name] = "ok"
-        except Exception as exc:
-            ok = False
-            checks[name] = f"error: {type(exc).__name__}"
+    """Liveness and readiness: the database, object storage, the job bus and (when
+    configured) Redis, each "ok" or what is wrong with it."""
+    checks = await check_dependencies(infra)
+    ok = all(state == OK for state in checks.values())
     body = {
         "status": "ok" if ok else "degraded",
         "checks": checks,

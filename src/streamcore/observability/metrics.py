@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+# Label values known in advance get their series at 0 from the start: Prometheus'
+# rate() ignores the first sample of a series, so a counter that appears only when
+# its first event happens shows no rate (and a histogram no quantile) for that event.
+UPLOAD_METHODS = ("multipart", "presign", "tus", "url")
+STREAM_KINDS = ("master", "variant", "segment")
+
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, job_kinds: tuple[str, ...] = ()) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
@@ -80,3 +88,32 @@ class Metrics:
         self.stream_bytes = Counter(
             "streamcore_stream_bytes_total", "Bytes of segments served.", registry=r
         )
+        self._initialise(job_kinds)
+
+    def _initialise(self, job_kinds: tuple[str, ...]) -> None:
+        for kind in job_kinds:
+            self.jobs_enqueued.labels(kind)
+            self.jobs_running.labels(kind)
+            self.job_duration.labels(kind)
+            self.jobs_finished.labels(kind, "succeeded", "")
+        for kind in ("transcode", "transcribe"):
+            self.ffmpeg_speed.labels(kind)
+        for method in UPLOAD_METHODS:
+            self.upload_bytes.labels(method)
+            self.uploads.labels(method, "ok")
+        for kind in STREAM_KINDS:
+            self.stream_requests.labels(kind, "200")
+
+
+def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> Callable[[], None]:
+    """`/metrics` of a process without an HTTP API (the worker), on its own port, from
+    prometheus-client's threaded server; returns the function that stops it. A port in
+    use is an error (OSError), not a silently missing target."""
+    server, thread = start_http_server(port, host, registry=registry)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    return stop

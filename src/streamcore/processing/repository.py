@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.db.base import utcnow
-from streamcore.db.session import PENDING_JOBS
+from streamcore.db.session import ENQUEUED_KINDS, PENDING_JOBS
 from streamcore.models import Job, JobKind, JobStatus, OutboxEvent, WorkerNode
 
 # pg_advisory lock key of the event publisher ("scev" as an integer).
@@ -35,6 +35,7 @@ class JobRepository:
         self.session.add(job)
         await self.session.flush()
         self.session.info.setdefault(PENDING_JOBS, []).append(job.id)
+        self.session.info.setdefault(ENQUEUED_KINDS, []).append(kind.value)
         return job
 
     async def get(self, job_id: str, *, for_update: bool = False) -> Job | None:

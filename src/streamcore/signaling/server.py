@@ -46,7 +46,9 @@ class Signaling:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings.signaling
         manager = (
-            socketio.AsyncRedisManager(settings.redis.url, channel="streamcore-socketio")
+            socketio.AsyncRedisManager(
+                settings.redis.url, channel=f"{settings.redis.prefix}:socketio"
+            )
             if settings.redis.url
             else None
         )

@@ -119,8 +119,11 @@ class AzureBlobStorage(StatExists):
 
     async def check(self) -> None:
         box = await self._box()
-        with _translated(self.config.container):
-            await box.get_container_properties()
+        try:
+            with _translated(self.config.container):
+                await box.get_container_properties()
+        except ObjectNotFound as exc:
+            raise StorageUnavailable(f"container {self.config.container!r} does not exist") from exc
 
     def local_path(self, key: str) -> Path | None:
         return None

@@ -140,6 +140,13 @@ class S3Storage(StatExists):
             try:
                 await s3.head_bucket(Bucket=self.bucket)
             except ClientError as exc:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if status == 404:
+                    raise StorageUnavailable(f"bucket {self.bucket!r} does not exist") from exc
+                if status == 403:
+                    raise StorageUnavailable(
+                        f"access to bucket {self.bucket!r} denied: check the access key"
+                    ) from exc
                 raise StorageUnavailable(f"bucket {self.bucket!r} is not usable") from exc
 
     def local_path(self, key: str) -> Path | None:

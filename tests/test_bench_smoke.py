@@ -1,0 +1,47 @@
+"""Every benchmark under bench/ runs at a tiny size in the test suite, so none can
+silently break again: each must complete and print its ratio against its reference.
+The figures of these runs mean nothing (too small); only that they run."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# socketio_reference is the reference server of signaling_latency, not a benchmark.
+HELPERS = {"__init__", "socketio_reference"}
+BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in HELPERS)
+
+# Tiny sizes, and what each prints as its ratio against the reference of the same run.
+SMOKE: dict[str, tuple[list[str], str]] = {
+    "bus_throughput": (["--jobs", "20", "--consumers", "1"], r"\d+\.\d+x the db bus"),
+    "login_latency": (["--n", "3"], r"ratio login/verify p50: \d+\.\d+x"),
+    "pipeline": (["--seconds", "4", "--size", "640x360", "--preset", "ultrafast"], r"b/a = \d"),
+    "signaling_latency": (
+        ["--clients", "6", "--rooms", "2", "--rounds", "1"],
+        r"ratios streamcore/reference: p50 \d",
+    ),
+    "transcribe_rtf": (["--minutes", "0.25", "--window", "10"], r"realtime factor +\d+(\.\d+)?x"),
+    "upload_throughput": (["--size-mb", "8"], r"\d\.\d\d x dd"),
+}
+
+
+def test_every_benchmark_has_a_smoke_run() -> None:
+    assert sorted(SMOKE) == BENCHES
+
+
+@pytest.mark.parametrize("bench", BENCHES)
+def test_benchmark_smoke_run(bench: str, tmp_path: Path) -> None:
+    args, ratio = SMOKE[bench]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMCORE_")}
+    out = subprocess.run(
+        [sys.executable, "-m", f"bench.{bench}", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert re.search(ratio, out.stdout), out.stdout[-3000:]
