@@ -21,6 +21,10 @@ BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in 
 
 # Tiny sizes, and what each prints as its ratio against the reference of the same run.
 SMOKE: dict[str, tuple[list[str], str]] = {
+    "contract_fuzz": (
+        ["--requests", "1", "--max-examples", "1", "--max-runs", "1", "--phases", "fuzzing"],
+        r"total: runs=2 requests=\d+ server_errors=0 check_failures=0",
+    ),
     "bus_throughput": (["--jobs", "20", "--consumers", "1"], r"\d+\.\d+x the db bus"),
     "library_list": (["--videos", "300", "--n", "3"], r"p50 +\d+\.\d ms"),
     "login_latency": (["--n", "3"], r"ratio login/verify p50: \d+\.\d+x"),
