@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 
 from streamcore.models import DeliveryStatus
 from streamcore.videos.schemas import VideoEventType
@@ -14,6 +14,10 @@ from streamcore.videos.schemas import VideoEventType
 TEST_EVENT = "webhook.test"
 ENDPOINT_DISABLED_EVENT = "webhook.endpoint_disabled"
 EVENT_TYPES = frozenset({*(t.value for t in VideoEventType), TEST_EVENT, ENDPOINT_DISABLED_EVENT})
+
+
+# An event type: the document lists exactly the names the validator accepts.
+EventName = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(EVENT_TYPES)})]
 
 
 def _check_types(value: list[str] | None) -> list[str] | None:
@@ -27,7 +31,7 @@ def _check_types(value: list[str] | None) -> list[str] | None:
 
 class WebhookCreate(BaseModel):
     url: str = Field(max_length=2000, description="http(s) URL on a public address")
-    event_types: list[str] | None = Field(
+    event_types: list[EventName] | None = Field(
         None, description="Event types to deliver (e.g. video.ready); null: every type"
     )
     description: str = Field("", max_length=500)
@@ -38,7 +42,7 @@ class WebhookCreate(BaseModel):
 
 class WebhookUpdate(BaseModel):
     url: str | None = Field(None, max_length=2000)
-    event_types: list[str] | None = Field(None, description="null in the body: every type")
+    event_types: list[EventName] | None = Field(None, description="null in the body: every type")
     description: str | None = Field(None, max_length=500)
     enabled: bool | None = None
 
