@@ -21,15 +21,22 @@ BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in 
 
 # Tiny sizes, and what each prints as its ratio against the reference of the same run.
 SMOKE: dict[str, tuple[list[str], str]] = {
+    "contract_fuzz": (
+        ["--requests", "1", "--max-examples", "1", "--max-runs", "1", "--phases", "fuzzing"],
+        r"total: runs=2 requests=\d+ server_errors=0 check_failures=0",
+    ),
     "bus_throughput": (["--jobs", "20", "--consumers", "1"], r"\d+\.\d+x the db bus"),
+    "library_list": (["--videos", "300", "--n", "3"], r"p50 +\d+\.\d ms"),
     "login_latency": (["--n", "3"], r"ratio login/verify p50: \d+\.\d+x"),
     "pipeline": (["--seconds", "4", "--size", "640x360", "--preset", "ultrafast"], r"b/a = \d"),
+    "serve": (["--smoke"], r"segment, one process: [\d,]+ req/s \(\d+\.\d\d x nginx\)"),
     "signaling_latency": (
         ["--clients", "6", "--rooms", "2", "--rounds", "1"],
         r"ratios streamcore/reference: p50 \d",
     ),
     "transcribe_rtf": (["--minutes", "0.25", "--window", "10"], r"realtime factor +\d+(\.\d+)?x"),
     "upload_throughput": (["--size-mb", "8"], r"\d\.\d\d x dd"),
+    "webhook_latency": (["--videos", "10", "--mode", "embedded"], r"p99/goal \d+\.\d+x"),
 }
 
 

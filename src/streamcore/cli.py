@@ -48,6 +48,10 @@ def serve(
         Path | None, typer.Option(help="TLS certificate (PEM); HTTP/2 is offered by ALPN.")
     ] = None,
     ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS key (PKCS#8 PEM).")] = None,
+    uds: Annotated[
+        Path | None,
+        typer.Option(help="Listen on this unix socket instead (e.g. for nginx on the host)."),
+    ] = None,
 ) -> None:
     """Run the HTTP API with Granian (and, unless --no-worker, the job worker)."""
     from streamcore.serving import ServeConfigError, ServeOptions
@@ -64,6 +68,7 @@ def serve(
         http=http,  # type: ignore[arg-type]
         ssl_certificate=ssl_certificate,
         ssl_keyfile=ssl_keyfile,
+        uds=uds,
     )
     try:
         run_server(checked_settings(), options)
