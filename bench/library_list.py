@@ -2,7 +2,7 @@
 process (lifespan run), an API key as caller, pages of 100.
 
     .venv/bin/python -m bench.library_list [--videos 100000] [--n 200]
-        [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--admin-url postgresql://postgres@host:5432/postgres]
 
 Creates a throwaway database, fills it with one bulk insert (setup, not the product
 path), ANALYZEs, then prints p50/p99 of: the first page, pages deep in a cursor walk,
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -119,11 +118,14 @@ async def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get(
-            "STREAMCORE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
+        default=None,
+        help="an admin DSN (default: STREAMCORE_TEST_PG_DSN, or a throwaway PostgreSQL)",
     )
     args = parser.parse_args()
+    if args.admin_url is None:
+        from tests.fixtures.datastores import session_pg_dsn
+
+        args.admin_url = session_pg_dsn()
     name = f"streamcore_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(args.admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')

@@ -14,7 +14,6 @@ Videos are created by 4 client threads.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import httpx
 from tests.fixtures.cluster import cluster, kafka_env
+from tests.fixtures.datastores import session_redis_url
 from tests.fixtures.kafka import start_broker
 from tests.fixtures.services import LiveServer, live_server, postgres_database, server_env
 from tests.webhooks.receiver import Received, Receiver, receiver
@@ -50,7 +50,7 @@ def kafka(tmp: Path) -> Iterator[LiveServer]:
         (tmp / "tansu").mkdir()
         broker = start_broker(tmp / "tansu")
         stack.callback(broker.kill)
-        redis = os.environ.get("STREAMCORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        redis = session_redis_url()  # STREAMCORE_TEST_REDIS_URL, or a throwaway one
         env = kafka_env(broker, redis, **HOOK_ENV)
         db_url = stack.enter_context(postgres_database())
         running = stack.enter_context(cluster(tmp / "c", db_url, "bench-secret", env, workers=1))

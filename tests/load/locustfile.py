@@ -8,7 +8,7 @@ Against any deployment (a user with a ready video in one of its projects):
     STREAMCORE_LOAD_VIDEO_ID=<id> .venv/bin/locust -f tests/load/locustfile.py \\
         --headless -u 20 -r 10 -t 60s --host https://api.example.com
 
-Login attempts count against the per-IP and per-account login limits
+Login attempts count against the per-IP, per-account-and-address and per-account limits
 (STREAMCORE_AUTH__LOGIN_*): raise them on the target, or lower the login weight."""
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ ENDPOINTS = {"/health", "login", "/projects", "/videos/{id}", "master playlist"}
 
 def test_load_smoke_has_no_errors(tmp_path: Path, media: Path, secret: str) -> None:
     email, password = "load@streamcore.test", secrets.token_urlsafe(16)
-    limits = {"STREAMCORE_AUTH__LOGIN_IP_LIMIT": "100000",
-              "STREAMCORE_AUTH__LOGIN_ACCOUNT_LIMIT": "100000"}  # fmt: skip
+    limits = {f"STREAMCORE_AUTH__LOGIN_{scope}_LIMIT": "100000"
+              for scope in ("IP", "PAIR", "ACCOUNT")}  # fmt: skip
     with postgres_database() as db_url:
         env = server_env(tmp_path / "data", db_url, secret, **limits)
         with live_server(tmp_path / "data", env) as srv:

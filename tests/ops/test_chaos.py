@@ -328,6 +328,10 @@ def _deployment(tmp_path: Path, services: Services, secret: str, bucket: str) ->
     )
     env = server_env(data_dir, db_url, secret, **bus, **services.s3.env(bucket))
     env["STREAMCORE_WORKER__CONCURRENCY"] = "1"
+    # The default retry backoff (2 s base), not the tests' 0.2 s: with that, a job's three
+    # attempts (one lost to a killed worker, two to the SeaweedFS restart) ran out within
+    # 9 s and 1 video of 100 failed. A longer outage still exhausts them (see the report).
+    env.pop("STREAMCORE_WORKER__BACKOFF_BASE_SECONDS")
     apis = [Node("api", env, data_dir / f"api-{i}.log", free_port()) for i in range(2)]
     workers = [Node("worker", env, data_dir / f"worker-{i}.log") for i in range(2)]
     return Deployment(env, data_dir, apis, workers)
