@@ -4,18 +4,21 @@ PostgreSQL) and the real in-process realtime fan-out."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 
 from sqlalchemy import func, select
 
 from streamcore.infra import Infra
 from streamcore.media.hls import parse
-from streamcore.models import StreamLog
+from streamcore.models import AssetSource, AssetStatus, StreamLog
+from streamcore.projects import service as projects
 from streamcore.security.stream_tokens import StreamClaim
 from streamcore.stream.cache import PlaylistCache
 from streamcore.stream.service import Playback, Signable
 from streamcore.stream.viewlog import DatabaseViewSink, ViewLog
 from streamcore.videos import layout
+from streamcore.videos import service as videos
 
 VOD = (
     "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg_0.ts\n#EXTINF:4,\nseg_1.ts\n#EXT-X-ENDLIST\n"
@@ -77,12 +80,19 @@ async def test_cache_entries_age_out() -> None:
 
 
 async def test_playback_drops_an_asset_when_its_event_is_published(infra: Infra) -> None:
+    asset_id = secrets.token_hex(13)
+    async with infra.transaction() as session:  # /stream serves only existing videos
+        project = await projects.create_project(session, "playback")
+        video = await videos.create_asset(
+            session, project_id=project.id, source=AssetSource.upload, asset_id=asset_id
+        )
+        video.status = AssetStatus.ready
     playback = Playback(infra)
     await playback.start()
     try:
-        key = layout.key("asset1", "hls/720p/index.m3u8")
+        key = layout.key(asset_id, "hls/720p/index.m3u8")
         await infra.storage.put_bytes(key, VOD.encode())
-        claim = StreamClaim("asset1", "hls/720p/index.m3u8", int(time.time()) + 60)
+        claim = StreamClaim(asset_id, "hls/720p/index.m3u8", int(time.time()) + 60)
         name = infra.tokens.encode(claim) + ".m3u8"
         _, first = await playback.answer(name, {})
         assert first.status == 200
@@ -90,7 +100,7 @@ async def test_playback_drops_an_asset_when_its_event_is_published(infra: Infra)
         await infra.storage.put_bytes(key, VOD.replace("seg_1.ts\n", "").encode())
         _, cached = await playback.answer(name, {})
         assert cached.body.count(b".ts\n") == 2  # served from memory
-        await infra.realtime.publish("asset:asset1", {"type": "status", "status": "ready"})
+        await infra.realtime.publish(f"asset:{asset_id}", {"type": "status", "status": "ready"})
         _, fresh = await playback.answer(name, {})
         assert fresh.body.count(b".ts\n") == 1
     finally:
