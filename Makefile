@@ -14,9 +14,14 @@ TOOLS_STAMP := tools/node_modules/.installed
 # tests and benchmark check against; Node.js runs the JS socket.io-client in the tests;
 # headless Chromium plays the HLS output with hls.js. For the operations tests:
 # Prometheus (and promtool) scrapes a deployment, docker-compose validates
-# deploy/docker-compose.yml, jq runs the README's curl examples.
+# deploy/docker-compose.yml, jq runs the README's curl examples. nginx fronts
+# streamcore in the X-Accel-Redirect tests and is the serving benchmark's reference,
+# driven by wrk. PostgreSQL and Redis: the test session starts throwaway instances of
+# both (never the machine's servers).
 APT_NEEDS := $(strip $(if $(shell command -v ffmpeg),,ffmpeg) $(if $(shell command -v espeak-ng),,espeak-ng) $(if $(shell command -v node),,nodejs npm) $(if $(wildcard /usr/bin/chromium),,chromium) \
-	$(if $(shell command -v promtool),,prometheus) $(if $(shell command -v docker-compose),,docker-compose) $(if $(shell command -v jq),,jq))
+	$(if $(shell command -v promtool),,prometheus) $(if $(shell command -v docker-compose),,docker-compose) $(if $(shell command -v jq),,jq) \
+	$(if $(wildcard /usr/sbin/nginx),,nginx) $(if $(shell command -v wrk),,wrk) \
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) $(if $(shell command -v redis-server),,redis-server))
 
 system-deps:
 	@if [ -n "$(APT_NEEDS)" ]; then \

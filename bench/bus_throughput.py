@@ -1,6 +1,7 @@
 """Jobs per second through the job bus with a no-op handler (claim, finish, commit):
 Kafka mode (outbox relay + a consumer pool, on a Tansu broker) against the embedded
-database bus as the reference. Needs PostgreSQL on 127.0.0.1:5432.
+database bus as the reference, on a throwaway PostgreSQL of its own (or the one in
+STREAMCORE_TEST_PG_DSN).
 
     .venv/bin/python -m bench.bus_throughput [--jobs 500] [--consumers 4]
 """

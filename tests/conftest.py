@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +11,7 @@ import pytest
 
 from streamcore.config import Settings
 from streamcore.infra import Infra, build_infra
+from tests.fixtures.datastores import session_redis_url, stop_session_servers
 from tests.fixtures.kafka import Broker, start_broker
 from tests.fixtures.media import make_clip
 from tests.fixtures.object_stores import AzureServer, S3Server, azurite, seaweedfs
@@ -25,6 +25,10 @@ def pytest_configure(config: pytest.Config) -> None:
     for tool in ("ffmpeg", "ffprobe", "espeak-ng"):
         if shutil.which(tool) is None:
             raise pytest.UsageError(f"{tool} is not installed; run `make test` (it installs it)")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stop_session_servers()
 
 
 @pytest.fixture(scope="session")
@@ -173,4 +177,5 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    return os.environ.get("STREAMCORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    """The tests' own Redis (started on first use, never the machine's)."""
+    return session_redis_url()

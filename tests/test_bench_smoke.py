@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.services import pg_admin_dsn
+
 ROOT = Path(__file__).resolve().parents[1]
 # socketio_reference is the reference server of signaling_latency, not a benchmark.
 HELPERS = {"__init__", "socketio_reference"}
@@ -24,14 +26,17 @@ SMOKE: dict[str, tuple[list[str], str]] = {
         r"total: runs=2 requests=\d+ server_errors=0 check_failures=0",
     ),
     "bus_throughput": (["--jobs", "20", "--consumers", "1"], r"\d+\.\d+x the db bus"),
+    "library_list": (["--videos", "300", "--n", "3"], r"p50 +\d+\.\d ms"),
     "login_latency": (["--n", "3"], r"ratio login/verify p50: \d+\.\d+x"),
     "pipeline": (["--seconds", "4", "--size", "640x360", "--preset", "ultrafast"], r"b/a = \d"),
+    "serve": (["--smoke"], r"segment, one process: [\d,]+ req/s \(\d+\.\d\d x nginx\)"),
     "signaling_latency": (
         ["--clients", "6", "--rooms", "2", "--rounds", "1"],
         r"ratios streamcore/reference: p50 \d",
     ),
     "transcribe_rtf": (["--minutes", "0.25", "--window", "10"], r"realtime factor +\d+(\.\d+)?x"),
     "upload_throughput": (["--size-mb", "8"], r"\d\.\d\d x dd"),
+    "webhook_latency": (["--videos", "10", "--mode", "embedded"], r"p99/goal \d+\.\d+x"),
 }
 
 
@@ -40,9 +45,11 @@ def test_every_benchmark_has_a_smoke_run() -> None:
 
 
 @pytest.mark.parametrize("bench", BENCHES)
-def test_benchmark_smoke_run(bench: str, tmp_path: Path) -> None:
+def test_benchmark_smoke_run(bench: str, tmp_path: Path, redis_url: str) -> None:
     args, ratio = SMOKE[bench]
+    # No streamcore settings leak in; the tests' own PostgreSQL and Redis do.
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMCORE_")}
+    env |= {"STREAMCORE_TEST_PG_DSN": pg_admin_dsn(), "STREAMCORE_TEST_REDIS_URL": redis_url}
     out = subprocess.run(
         [sys.executable, "-m", f"bench.{bench}", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,

@@ -40,11 +40,14 @@ from streamcore.projects.endpoints import router as projects_router
 from streamcore.reprocess.endpoints import router as reprocess_router
 from streamcore.sessions.endpoints import router as sessions_router
 from streamcore.signaling.server import Signaling
+from streamcore.stream.asgi import StreamFastPath
 from streamcore.stream.endpoints import router as stream_router
+from streamcore.stream.service import Playback
 from streamcore.transcripts.endpoints import router as transcripts_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import events_router
 from streamcore.videos.endpoints import router as videos_router
+from streamcore.webhooks.endpoints import router as webhooks_router
 from streamcore.worker import run_job_services
 
 log = structlog.get_logger(__name__)
@@ -108,6 +111,8 @@ def create_app(
         await wait_until_ready(current)
         await ensure_schema(current.engine, auto_migrate=settings.database.auto_migrate)
         await signaling.start(current)
+        app.state.playback = playback = Playback(current)
+        await playback.start()
         stop = asyncio.Event()
         worker_task = asyncio.create_task(
             run_job_services(current, stop, consume=run_worker), name="job-services"
@@ -126,6 +131,7 @@ def create_app(
             worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker_task
+            await playback.stop()
             if own:
                 await current.close()
 
@@ -231,13 +237,16 @@ def create_app(
     app.include_router(reprocess_router)
     app.include_router(admin_router)
     app.include_router(transcripts_router, responses=protected)
+    app.include_router(webhooks_router, responses=protected)
     app.webhooks.include_router(events_router)
     openapi.install(app)
     return app
 
 
 def asgi_app(app: FastAPI) -> ASGIApp:
-    """The app as served: Socket.IO on /socket.io/ in front of the HTTP API (one port)."""
+    """The app as served: Socket.IO on /socket.io/ and playback on /stream/ in front of
+    the HTTP API (one port)."""
     signaling: Signaling = app.state.signaling
-    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=app)
+    fast = StreamFastPath(app, lambda: app.state.playback)
+    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=fast)
     return wrapped

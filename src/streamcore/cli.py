@@ -48,6 +48,10 @@ def serve(
         Path | None, typer.Option(help="TLS certificate (PEM); HTTP/2 is offered by ALPN.")
     ] = None,
     ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS key (PKCS#8 PEM).")] = None,
+    uds: Annotated[
+        Path | None,
+        typer.Option(help="Listen on this unix socket instead (e.g. for nginx on the host)."),
+    ] = None,
 ) -> None:
     """Run the HTTP API with Granian (and, unless --no-worker, the job worker)."""
     from streamcore.serving import ServeConfigError, ServeOptions
@@ -64,6 +68,7 @@ def serve(
         http=http,  # type: ignore[arg-type]
         ssl_certificate=ssl_certificate,
         ssl_keyfile=ssl_keyfile,
+        uds=uds,
     )
     try:
         run_server(checked_settings(), options)
@@ -128,10 +133,28 @@ def demo(
     password: Annotated[
         str | None, typer.Option(envvar="STREAMCORE_DEMO_PASSWORD", help="With --email.")
     ] = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="On the configured PostgreSQL, S3/Azure, Kafka and Redis: a session, a "
+            "presigned upload, transcode and transcription, then every object checked in "
+            "the bucket (starts an API node and a worker unless --url).",
+        ),
+    ] = False,
 ) -> None:
     """Upload a clip, follow it through ingest and transcode, print a playback URL and
     check that it plays."""
     from streamcore.demo import run_demo
+
+    if distributed:
+        from streamcore.demo_distributed import run_distributed_demo
+
+        raise typer.Exit(
+            run_distributed_demo(
+                console, file=file, url=url, port=port, email=email, password=password
+            )
+        )
 
     code = run_demo(
         console,

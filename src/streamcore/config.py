@@ -38,6 +38,8 @@ class StorageSettings(BaseModel):
     part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, le=512 * 1024 * 1024)
     # Retries of a failed call to remote storage before it counts as unavailable.
     retries: int = Field(default=2, ge=0, le=10)
+    # Objects one page of a purge (a deleted video) lists and deletes at once.
+    purge_page_objects: int = Field(default=1000, ge=1, le=1000)
 
     # S3-compatible (AWS S3, MinIO, SeaweedFS). Empty endpoint means AWS.
     s3_endpoint_url: str = ""
@@ -67,6 +69,8 @@ class TopicSettings(BaseModel):
     transcode: str = "media.transcode"
     transcribe: str = "media.transcribe"
     transcribed: str = "media.transcribed"
+    # Purges of deleted videos (every object under the asset's prefix).
+    purge: str = "media.purge"
     # Every domain event of every video (video.*, transcript.*, upload.*), key = video id.
     events: str = "streamcore.events"
     dlq_suffix: str = ".dlq"
@@ -163,10 +167,35 @@ class MediaSettings(BaseModel):
 
 class StreamSettings(BaseModel):
     token_ttl_seconds: int = 6 * 3600
+    # Key rotation: tokens are signed with token_secret (default: STREAMCORE_SECRET_KEY)
+    # and carry its key id; tokens of verify_secrets still play (a JSON list: the old
+    # secret until its tokens expire, or the next one before it starts signing).
+    token_secret: str = ""
+    verify_secrets: list[str] = Field(default_factory=list)
     # Segments on remote storage: "proxy" streams them through the API (Range supported),
     # "redirect" answers 302 to a short-lived presigned GET. Playlists are always ours.
     remote_delivery: Literal["proxy", "redirect"] = "proxy"
     redirect_ttl_seconds: int = Field(default=300, ge=30)
+    # Segments on local disk: "direct" sends them zero-copy from this process (ASGI
+    # pathsend); "nginx" answers an empty response with X-Accel-Redirect to
+    # `nginx_internal_prefix` + the object's key, for an nginx in front (deploy/nginx.conf).
+    local_delivery: Literal["direct", "nginx"] = "direct"
+    nginx_internal_prefix: str = "/_streamcore/objects/"
+    # CDN-cacheable segments: signed without viewer binding, expiry rounded up to a
+    # window, the same token for every viewer in it (deterministic nonce), and
+    # `Cache-Control: public, max-age=<time left>, immutable`. Playlists stay private.
+    cdn_cacheable: bool = False
+    cdn_window_seconds: int = Field(default=3600, ge=60)
+    # Parsed playlists kept in memory (per process), dropped when their asset changes
+    # state, and after max_age_seconds in any case.
+    playlist_cache_entries: int = Field(default=2048, ge=0)
+    playlist_cache_max_age_seconds: float = Field(default=300, ge=0)
+    # View logging (stream_logs rows) leaves the request path: buffered, flushed in
+    # batches every flush_seconds or at batch rows; past max_buffered rows are dropped
+    # (and counted) rather than slowing playback down.
+    view_log_flush_seconds: float = Field(default=1.0, gt=0)
+    view_log_batch: int = Field(default=500, ge=1)
+    view_log_max_buffered: int = Field(default=50_000, ge=1)
 
 
 class UploadSettings(BaseModel):
@@ -196,6 +225,40 @@ class UploadSettings(BaseModel):
     # Comma-separated CIDRs that URL import may reach although they are private or
     # loopback. Meant for tests (e.g. 127.0.0.2/32); leave empty in production.
     url_import_allow_private_networks: str = ""
+
+
+# Delays before attempts 2, 3, ... of a webhook delivery (Svix's schedule): 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h, 14 h; about 41.6 hours from the first attempt to the
+# last, 9 attempts in all.
+WEBHOOK_RETRY_SCHEDULE = [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0, 50400.0]
+
+
+class WebhookSettings(BaseModel):
+    # Delays (seconds) before each retry; each is jittered by +-jitter (a fraction).
+    # Tests set a short one (e.g. [1, 2, 4, 8, 16, 32]); production keeps >= 24 h.
+    retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: list(WEBHOOK_RETRY_SCHEDULE), min_length=1
+    )
+    retry_jitter: float = Field(default=0.2, ge=0, le=0.5)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # An attempt in flight is presumed lost (its worker died) timeout + this after it began.
+    lease_margin_seconds: float = Field(default=20.0, gt=0)
+    # Requests in flight per endpoint, over all workers.
+    max_in_flight_per_endpoint: int = Field(default=4, ge=1, le=64)
+    # An endpoint whose deliveries have failed without a success for this long is disabled.
+    disable_after_seconds: float = Field(default=5 * 86400.0, gt=0)
+    # Finished deliveries (succeeded or failed) are deleted this long after they were made.
+    retention_seconds: float = Field(default=30 * 86400.0, gt=0)
+    sweep_interval_seconds: float = Field(default=3600.0, gt=0)
+    # How often the worker looks for new events and due deliveries when nothing woke it.
+    poll_interval_seconds: float = Field(default=0.25, gt=0)
+    # Old secrets keep signing (a second signature) this long after a rotation.
+    rotation_overlap_seconds: float = Field(default=24 * 3600.0, ge=0)
+    # Comma-separated CIDRs that webhook URLs may reach although they are loopback or
+    # private. For tests only (e.g. 127.0.0.0/8); empty refuses them, as URL import does.
+    allow_networks: str = ""
+    # Bytes of a receiver's answer that are read (and kept in the delivery log).
+    max_response_bytes: int = Field(default=4096, ge=0, le=4096)
 
 
 class SignalingSettings(BaseModel):
@@ -320,6 +383,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     signaling: SignalingSettings = SignalingSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @model_validator(mode="after")
     def _whisper_enabled_alias(self) -> Settings:

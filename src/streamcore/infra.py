@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from streamcore.adapters.bus.base import Bus
 from streamcore.adapters.bus.db import DatabaseBus
 from streamcore.adapters.bus.kafka import KafkaBus
+from streamcore.adapters.fetch import FetchPolicy, parse_networks
 from streamcore.adapters.ffmpeg import FFmpegRunner
 from streamcore.adapters.presence import MemoryPresence, Presence, RedisPresence
 from streamcore.adapters.ratelimit import RateLimiter, build_rate_limiter
@@ -21,6 +22,7 @@ from streamcore.adapters.storage.azure import AzureBlobStorage, AzureConfig
 from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
 from streamcore.adapters.storage.s3 import S3Config, S3Storage
+from streamcore.adapters.webhook_http import WebhookClient
 from streamcore.config import Settings
 from streamcore.db.session import (
     AFTER_COMMIT,
@@ -57,6 +59,9 @@ class Infra:
     presence: Presence = field(default_factory=MemoryPresence)
     signals: Signals = field(default_factory=LocalSignals)
     metrics: Metrics = field(default_factory=Metrics)
+    webhooks: WebhookClient = field(
+        default_factory=lambda: WebhookClient(FetchPolicy(max_bytes=0), 4096)
+    )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -89,6 +94,7 @@ class Infra:
         await self.realtime.close()
         await self.presence.close()
         await self.storage.close()
+        await self.webhooks.close()
         await self.engine.dispose()
 
 
@@ -140,7 +146,10 @@ def build_infra(settings: Settings) -> Infra:
         storage=build_storage(settings),
         bus=build_bus(settings),
         media=FFmpegRunner(settings.media.ffmpeg, settings.media.ffprobe),
-        tokens=TokenCodec.from_secret(settings.resolved_secret()),
+        tokens=TokenCodec.from_secret(
+            settings.stream.token_secret or settings.resolved_secret(),
+            settings.stream.verify_secrets,
+        ),
         access_tokens=AccessTokenCodec.from_secret(
             settings.resolved_secret(),
             settings.auth.access_token_ttl_seconds,
@@ -156,7 +165,21 @@ def build_infra(settings: Settings) -> Infra:
         presence=RedisPresence(redis_url, prefix) if redis_url else MemoryPresence(),
         signals=build_signals(settings),
         metrics=Metrics(job_kinds=tuple(kind.value for kind in JobKind)),
+        webhooks=build_webhook_client(settings),
     )
+
+
+def build_webhook_client(settings: Settings) -> WebhookClient:
+    """SSRF rules of URL import, with the webhook allow-list (empty: public only)."""
+    cfg = settings.webhooks
+    policy = FetchPolicy(
+        max_bytes=cfg.max_response_bytes,
+        max_redirects=0,
+        connect_timeout=cfg.timeout_seconds,
+        read_timeout=cfg.timeout_seconds,
+        allow=parse_networks(cfg.allow_networks),
+    )
+    return WebhookClient(policy, cfg.max_response_bytes)
 
 
 def build_bus(settings: Settings) -> Bus:

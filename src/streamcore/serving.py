@@ -44,6 +44,8 @@ class ServeOptions:
     run_worker: bool = True
     # "auto": HTTP/1.1 and HTTP/2 (h2c prior knowledge, or ALPN with TLS).
     http: HttpMode = "auto"
+    # A unix socket instead of host:port (for an nginx on the same host).
+    uds: Path | None = None
     ssl_certificate: Path | None = None
     ssl_keyfile: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -122,6 +124,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
         "streamcore",
         address=options.host,
         port=options.port,
+        uds=options.uds,
         interface=Interfaces.ASGI,
         workers=workers,
         http=HTTPModes(options.http),

@@ -31,8 +31,12 @@ from streamcore.processing.relay import OutboxRelay, Topics
 from streamcore.processing.runner import JobRunner
 from streamcore.processing.specs import JobRegistry, registry
 from streamcore.processing.workdirs import sweep_work_dirs
+from streamcore.projects.deletion import sweep_deleted
 from streamcore.transcripts import tasks as transcript_jobs
 from streamcore.uploads.cleanup import sweep_abandoned
+from streamcore.videos import tasks as library_jobs
+from streamcore.webhooks.delivery import Dispatcher
+from streamcore.webhooks.fanout import run_kafka_fanout, run_outbox_fanout
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +88,7 @@ async def _until_stopped(step: Coroutine[Any, Any, None], stop: asyncio.Event) -
 
 def job_registry() -> JobRegistry:
     """Every kind of job this worker runs, with its spec."""
-    return registry(video_jobs.SPECS, transcript_jobs.SPECS)
+    return registry(video_jobs.SPECS, transcript_jobs.SPECS, library_jobs.SPECS)
 
 
 async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) -> None:
@@ -110,6 +114,7 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
         jobs.append(_heartbeat(infra, runner, pool, stop))
         jobs.append(_sweep_abandoned_uploads(infra, stop))
         jobs.append(_sweep_work_dirs(infra, stop))
+        jobs += webhook_services(infra, stop)
     tasks = [asyncio.create_task(job) for job in jobs]
     try:
         await asyncio.gather(*tasks)
@@ -119,12 +124,26 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def webhook_services(infra: Infra, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
+    """Events become deliveries (from the outbox rows, or from the events topic in
+    Kafka mode) and the dispatcher attempts them."""
+    dispatcher = Dispatcher(infra)
+    broker = infra.bus.broker
+    if broker is not None:
+        fanout = run_kafka_fanout(infra, broker, stop, dispatcher.wake.set)
+    else:
+        fanout = run_outbox_fanout(infra, stop, dispatcher.wake.set)
+    return [fanout, dispatcher.run(stop)]
+
+
 async def _sweep_abandoned_uploads(infra: Infra, stop: asyncio.Event) -> None:
     """Every worker sweeps; SKIP LOCKED keeps two from taking the same upload."""
     interval = infra.settings.upload.sweep_interval_seconds
     while not stop.is_set():
         try:
             await sweep_abandoned(infra)
+            # Deleted projects whose last purge ended without removing them.
+            await sweep_deleted(infra)
         except Exception:
             log.warning("worker.sweep_failed", exc_info=True)
         with contextlib.suppress(TimeoutError):

@@ -16,16 +16,14 @@ from streamcore.adapters.ratelimit import (
 )
 from tests.fixtures.services import free_port
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
 
 @pytest.fixture(params=["memory", "redis"])
-async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
+async def limiter(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[RateLimiter]:
     built: RateLimiter
     if request.param == "memory":
         built = MemoryRateLimiter()
     else:
-        built = RedisRateLimiter(REDIS_URL, prefix=f"streamcore-test:{uuid.uuid4().hex}:")
+        built = RedisRateLimiter(redis_url, prefix=f"streamcore-test:{uuid.uuid4().hex}:")
     try:
         yield built
     finally:
@@ -57,9 +55,9 @@ async def test_reset_forgets_the_window(limiter: RateLimiter) -> None:
     await limiter.check()
 
 
-async def test_redis_counters_are_shared_between_nodes() -> None:
+async def test_redis_counters_are_shared_between_nodes(redis_url: str) -> None:
     prefix = f"streamcore-test:{uuid.uuid4().hex}:"
-    a, b = RedisRateLimiter(REDIS_URL, prefix=prefix), RedisRateLimiter(REDIS_URL, prefix=prefix)
+    a, b = RedisRateLimiter(redis_url, prefix=prefix), RedisRateLimiter(redis_url, prefix=prefix)
     try:
         await a.hit("k", 2, 60)
         await b.hit("k", 2, 60)

@@ -39,6 +39,8 @@ def auth_settings(data_dir: Path, database_url: str, **auth: Any) -> Settings:
         secret_key=SECRET,
         database={"url": database_url},  # type: ignore[arg-type]
         auth=auth,  # type: ignore[arg-type]
+        # Webhook endpoints on 127.0.0.2 pass the URL check (the access table makes some).
+        webhooks={"allow_networks": "127.0.0.2/32"},  # type: ignore[arg-type]
     )
 
 

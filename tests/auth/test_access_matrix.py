@@ -41,6 +41,8 @@ from streamcore.sessions import service as sessions
 from streamcore.uploads import presign, tus
 from streamcore.uploads.schemas import PresignCreate
 from streamcore.videos import layout
+from streamcore.webhooks import service as webhooks
+from streamcore.webhooks.schemas import WebhookCreate
 from tests.auth.conftest import Api
 from tests.seed import seed_asset
 
@@ -295,6 +297,62 @@ async def build_admin_retry(world: World) -> dict[str, Any]:
     return {"url": f"/admin/jobs/{job_id}/retry"}
 
 
+async def _fresh_video(world: World) -> str:
+    async with world.infra.transaction() as s:
+        asset = await seed_asset(s, project_id=world.ids["project"], status=AssetStatus.ready)
+    return asset.id
+
+
+async def build_video_patch(world: World) -> dict[str, Any]:
+    return {"url": f"/videos/{await _fresh_video(world)}", "json": {"title": "renamed"}}
+
+
+async def build_video_delete(world: World) -> dict[str, Any]:
+    return {"url": f"/videos/{await _fresh_video(world)}"}
+
+
+async def build_project_delete(world: World) -> dict[str, Any]:
+    """A fresh project of the organization (keys belong to another: they get 404)."""
+    async with world.infra.transaction() as s:
+        project = await projects.create_project(s, "to delete", world.ids["org"])
+    return {"url": f"/projects/{project.id}"}
+
+
+async def build_session_patch(world: World) -> dict[str, Any]:
+    async with world.infra.transaction() as s:
+        rec = await sessions.create_session(s, world.ids["project"], "to rename")
+    return {"url": f"/sessions/{rec.id}", "json": {"name": "renamed"}}
+
+
+HOOK_URL = "http://127.0.0.2:9/hook"  # allowlisted in tests/auth/conftest.py; never called
+
+
+async def _webhook(world: World) -> str:
+    body = WebhookCreate(url=HOOK_URL)
+    async with world.infra.transaction() as s:
+        endpoint = await webhooks.create(s, world.infra.webhooks, world.ids["project"], body)
+    return endpoint.id
+
+
+def webhook_url(suffix: str = "", **request: Any) -> Build:
+    """A fresh endpoint of the project per cell; the URL of it (plus suffix)."""
+
+    async def build(world: World) -> dict[str, Any]:
+        hook = await _webhook(world)
+        return {"url": fmt("/projects/{project}/webhooks/", world) + hook + suffix, **request}
+
+    return build
+
+
+async def build_delivery_retry(world: World) -> dict[str, Any]:
+    hook = await _webhook(world)
+    async with world.infra.transaction() as s:
+        endpoint = await webhooks.get(s, world.ids["project"], hook)
+        delivery = await webhooks.send_test(s, endpoint)
+    path = f"/projects/{{project}}/webhooks/{hook}/deliveries/{delivery.id}/retry"
+    return {"url": fmt(path, world)}
+
+
 def body(payload: dict[str, Any]) -> Build:
     async def build(world: World) -> dict[str, Any]:
         return {"json": {k: fmt(v, world) if isinstance(v, str) else v for k, v in payload.items()}}
@@ -316,6 +374,17 @@ UPLOAD_CREATED = upload_action(201)
 ADMIN_ONLY = expect(403, 403, 403, 200, 403)
 USER_ONLY_OK = expect(200, 200, 200, 200, 403)
 OWNER_ONLY = expect(404, 403, 201, 201, 403)
+# Project settings: owners, super-admins and admin keys of the project.
+MANAGE_OK = expect(404, 403, 200, 200, (403, 403, 403, 200, 404))
+
+
+def manage(status: int) -> dict[str, int]:
+    """Owners, super-admins and admin-scoped keys of the project."""
+    return expect(404, 403, status, status, (403, 403, 403, status, 404))
+
+
+HOOKS = "/projects/{project_id}/webhooks"
+HOOK = HOOKS + "/{webhook_id}"
 
 ROUTES = [
     Route("GET", "/health", public(200)),
@@ -325,6 +394,7 @@ ROUTES = [
     Route("GET", "/docs/oauth2-redirect", public(200)),
     Route("GET", "/redoc", public(200)),
     Route("GET", "/stream/{token}", public(403), "/stream/not-a-token.m3u8"),
+    Route("HEAD", "/stream/{token}", public(403), "/stream/not-a-token.m3u8"),
     Route(
         "POST",
         "/auth/login",
@@ -400,6 +470,20 @@ ROUTES = [
         build=body({"name": "new project", "organization_id": "{org}"}),
     ),
     Route("GET", "/projects", expect(200, 200, 200, 200, 200)),
+    Route("GET", "/projects/{project_id}", READ, "/projects/{project}"),
+    Route(
+        "PATCH",
+        "/projects/{project_id}",
+        MANAGE_OK,
+        "/projects/{project}",
+        body({"auto_transcribe": False}),
+    ),
+    Route(
+        "DELETE",
+        "/projects/{project_id}",
+        expect(404, 403, 202, 202, 404),
+        build=build_project_delete,
+    ),
     Route(
         "POST",
         "/projects/{project_id}/api-keys",
@@ -419,10 +503,36 @@ ROUTES = [
         expect(404, 403, 204, 204, 403),
         build=build_key_delete,
     ),
+    Route(
+        "POST",
+        HOOKS,
+        manage(201),
+        "/projects/{project}/webhooks",
+        body({"url": HOOK_URL, "event_types": ["video.ready"]}),
+    ),
+    Route("GET", HOOKS, manage(200), "/projects/{project}/webhooks"),
+    Route("GET", HOOK, manage(200), build=webhook_url()),
+    Route("PATCH", HOOK, manage(200), build=webhook_url(json={"description": "changed"})),
+    Route("DELETE", HOOK, manage(204), build=webhook_url()),
+    Route("POST", HOOK + "/rotate-secret", manage(200), build=webhook_url("/rotate-secret")),
+    Route("POST", HOOK + "/test", manage(202), build=webhook_url("/test")),
+    Route("GET", HOOK + "/deliveries", manage(200), build=webhook_url("/deliveries")),
+    Route(
+        "POST",
+        HOOK + "/deliveries/{delivery_id}/retry",
+        manage(202),
+        build=build_delivery_retry,
+    ),
     Route("POST", "/sessions", UPLOAD_CREATED, build=body({"project_id": "{project}"})),
     Route("GET", "/sessions/{session_id}", READ, "/sessions/{session}"),
+    Route("GET", "/sessions", READ, "/sessions?project_id={project}"),
+    Route("PATCH", "/sessions/{session_id}", upload_action(200), build=build_session_patch),
     Route("POST", "/{project_id}/upload", UPLOAD_CREATED, "/{project}/upload", build_upload),
     Route("GET", "/videos/{video_id}", READ, "/videos/{video}"),
+    # A project of another organization (or key) reads as a missing one.
+    Route("GET", "/videos", READ, "/videos?project_id={project}"),
+    Route("PATCH", "/videos/{video_id}", upload_action(200), build=build_video_patch),
+    Route("DELETE", "/videos/{video_id}", upload_action(202), build=build_video_delete),
     Route("GET", "/videos/{video_id}/events", READ, build=build_events),
     Route(
         "POST",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -266,11 +265,11 @@ async def test_registration_when_enabled(limited: Api, api: Api) -> None:
 
 
 async def test_redis_backed_limits_are_shared_by_every_node(
-    tmp_path: Path, auth_pg_url: str
+    tmp_path: Path, auth_pg_url: str, redis_url: str
 ) -> None:
     """Two API nodes on one Redis: guesses spread over both still hit one limit."""
     settings = auth_settings(tmp_path, auth_pg_url, login_pair_limit=2)
-    settings.redis.url = os.environ.get("STREAMCORE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    settings.redis.url = redis_url
     async with running_api(settings) as node_a, running_api(settings) as node_b:
         assert node_a.infra.ratelimiter.name == "redis"
         user = await make_user(node_a)

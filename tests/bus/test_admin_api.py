@@ -37,6 +37,7 @@ def test_stats_show_the_embedded_worker_jobs_and_failures(
         "media.ingest",
         "media.transcode",
         "media.transcribe",
+        "media.purge",
     ]
     assert stats["total_lag"] == 0
     assert stats["jobs"]["failed"] >= 1

@@ -19,6 +19,7 @@ from tests.fixtures.cluster import Cluster, cluster, kafka_env
 from tests.fixtures.kafka import Broker
 from tests.fixtures.services import free_port, postgres_database
 from tests.helpers import create_project, upload, wait_final
+from tests.webhooks.receiver import receiver
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "streamcore.json"
@@ -38,7 +39,12 @@ def test_deploy_prometheus_config_passes_promtool() -> None:
 
 @pytest.fixture
 def deployment(tmp_path: Path, broker: Broker, redis_url: str, secret: str) -> Iterator[Cluster]:
-    env = kafka_env(broker, redis_url, STREAMCORE_WORKER__METRICS_PORT=str(free_port()))
+    env = kafka_env(
+        broker,
+        redis_url,
+        STREAMCORE_WORKER__METRICS_PORT=str(free_port()),
+        STREAMCORE_WEBHOOKS__ALLOW_NETWORKS="127.0.0.2/32",
+    )
     with postgres_database() as db_url, cluster(tmp_path, db_url, secret, env, workers=1) as c:
         yield c
 
@@ -121,10 +127,18 @@ def test_every_grafana_panel_has_data_after_one_pipeline_run(
         30, "both targets up",
     )  # fmt: skip
     _wait(lambda: len(_query(prometheus, "up == 1")) == 2, 30, f"two targets up: {targets}")
-    with httpx.Client(
-        base_url=deployment.api.base_url, timeout=60, headers=deployment.api.admin_headers
-    ) as client:
-        video = upload(client, create_project(client, "metrics"), media / "short360.mp4")
+    with (
+        httpx.Client(
+            base_url=deployment.api.base_url, timeout=60, headers=deployment.api.admin_headers
+        ) as client,
+        receiver("127.0.0.2") as hooks,
+    ):
+        project = create_project(client, "metrics")
+        # A webhook endpoint, so the webhook panels have deliveries to show.
+        endpoint = client.post(f"/projects/{project}/webhooks", json={"url": hooks.url("/m")})
+        assert endpoint.status_code == 201, endpoint.text
+        hooks.routes["/m"].secret = endpoint.json()["secret"]
+        video = upload(client, project, media / "short360.mp4")
         final = wait_final(client, video["id"], timeout=180)
         assert final["status"] == "ready", final
         _play(client, str(httpx.URL(deployment.api.base_url).join(final["playback_url"])))

@@ -12,7 +12,7 @@ import pytest
 import socketio
 
 from streamcore.auth.bootstrap import ensure_user
-from tests.fixtures.services import LiveServer, _settings_of
+from tests.fixtures.services import LiveServer, settings_of
 from tests.helpers import upload
 from tests.signaling.conftest import Cluster, Peer, connect_peer, make_session
 
@@ -222,7 +222,7 @@ async def test_peer_of_another_organization_cannot_join_or_send(
     member, _ = await joined(cluster.a, session, peers)
     # A user of another organization, registered on the same cluster.
     email = "stranger@elsewhere.test"
-    await ensure_user(_settings_of(cluster.a.env), email, "stranger password")
+    await ensure_user(settings_of(cluster.a.env), email, "stranger password")
     async with httpx.AsyncClient(base_url=cluster.b.base_url) as c:
         login = await c.post("/auth/login", json={"email": email, "password": "stranger password"})
     stranger = await connect_peer(cluster.b.base_url, {"token": login.json()["access_token"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streamcore.stream.service import parse_range
+from streamcore.stream.http import parse_range
 
 
 @pytest.mark.parametrize(

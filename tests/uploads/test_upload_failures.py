@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from streamcore.security.stream_tokens import TokenCodec
 from tests.fixtures.object_stores import S3Server, free_port_pair
 from tests.fixtures.services import LiveServer, live_server, server_env
 from tests.helpers import create_project
@@ -119,3 +120,16 @@ def test_storage_down_is_503_everywhere(storage_down_server: LiveServer) -> None
         )
         assert patch.status_code == 503
         assert client.head(url, headers=TUS).headers["upload-offset"] == "0"
+
+
+def test_storage_down_is_503_for_playback(storage_down_server: LiveServer) -> None:
+    codec = TokenCodec.from_secret(storage_down_server.env["STREAMCORE_SECRET_KEY"])
+    for path in ("hls/master.m3u8", "hls/720p/seg_00000.ts"):
+        token = codec.issue("a" * 26, path, 60) + path[path.rindex(".") :]
+        resp = httpx.get(f"{storage_down_server.base_url}/stream/{token}", timeout=30)
+        assert resp.status_code == 503, resp.text
+        assert resp.json() == {
+            "error": "ServiceUnavailable",
+            "detail": "object storage is unavailable",
+        }
+        assert resp.headers["retry-after"] == "5"

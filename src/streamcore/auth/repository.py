@@ -78,6 +78,14 @@ class ApiKeyRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def revoke_all(self, project_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(ApiKey)
+            .where(ApiKey.project_id == project_id, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
     async def touch(self, key_id: str, now: datetime) -> None:
         await self.session.execute(
             update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)

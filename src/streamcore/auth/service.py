@@ -418,3 +418,9 @@ async def revoke_api_key(session: AsyncSession, project_id: str, key_id: str) ->
         await session.flush()
         log.info("auth.api_key_revoked", key_id=key.id, project_id=project_id)
     return key
+
+
+async def revoke_project_keys(session: AsyncSession, project_id: str) -> None:
+    """Every key of the project stops working (the project is being deleted)."""
+    await ApiKeyRepository(session).revoke_all(project_id, utcnow())
+    log.info("auth.project_keys_revoked", project_id=project_id)

@@ -7,6 +7,7 @@ import math
 import posixpath
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 SUBS_GROUP = "subs"
@@ -159,3 +160,35 @@ def mpegts_offset(probe: dict[str, Any]) -> int | None:
     if not starts:
         return None
     return max(0, round(min(starts) * 90_000))
+
+
+_HOLE = "\x00"
+
+
+@dataclass(frozen=True)
+class Template:
+    """A playlist parsed once: literal text around the references to sign. Rendering is
+    `parts[0] + sign(targets[0]) + parts[1] + ...`: only the signing is left per viewer."""
+
+    parts: tuple[str, ...]
+    targets: tuple[str, ...]
+
+    def render(self, signed: list[str]) -> str:
+        out = [self.parts[0]]
+        for name, part in zip(signed, self.parts[1:], strict=True):
+            out.append(name)
+            out.append(part)
+        return "".join(out)
+
+
+def parse(text: str, path: str, *, vtt: bool = False) -> Template:
+    """The Template of an HLS playlist (or, vtt=True, a WebVTT thumbnails track)."""
+    targets: list[str] = []
+
+    def hole(target: str) -> str:
+        targets.append(target)
+        return _HOLE
+
+    rewrite = rewrite_vtt_images if vtt else rewrite_playlist
+    parts = rewrite(text.replace(_HOLE, ""), path, hole).split(_HOLE)
+    return Template(tuple(parts), tuple(targets))

@@ -11,6 +11,7 @@ from streamcore.models.refresh_token import RefreshToken
 from streamcore.models.session import RecordingSession
 from streamcore.models.upload import Upload, UploadMethod, UploadState
 from streamcore.models.user import User
+from streamcore.models.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from streamcore.models.worker import WorkerNode
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Asset",
     "AssetSource",
     "AssetStatus",
+    "DeliveryStatus",
     "Invitation",
     "Job",
     "JobKind",
@@ -37,5 +39,7 @@ __all__ = [
     "UploadMethod",
     "UploadState",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkerNode",
 ]

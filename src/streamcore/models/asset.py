@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from streamcore.db.base import Base, IdMixin, TimestampMixin
+from streamcore.db.base import Base, IdMixin, TimestampMixin, UTCDateTime
 
 
 class AssetStatus(enum.StrEnum):
@@ -45,6 +46,14 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 
 class Asset(IdMixin, TimestampMixin, Base):
     __tablename__ = "assets"
+    __table_args__ = (
+        # The library's keyset pagination: newest first by (created_at, id), per project
+        # (API keys, a project filter) and across projects (a user's organizations).
+        Index("ix_assets_project_created", "project_id", "created_at", "id"),
+        Index("ix_assets_created", "created_at", "id"),
+        # The customer's own id, unique per project (NULLs do not collide).
+        Index("uq_assets_project_external_id", "project_id", "external_id", unique=True),
+    )
 
     project_id: Mapped[str] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True, nullable=False
@@ -94,3 +103,16 @@ class Asset(IdMixin, TimestampMixin, Base):
     transcript_language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     transcript_error_class: Mapped[str | None] = mapped_column(String(64), nullable=True)
     transcript_error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    # The customer's description of the video (PATCH /videos/{id}, or at creation).
+    title: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Opaque to us, returned in every event (at most 255 bytes of UTF-8).
+    passthrough: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # A string map of at most 16 KiB (as JSON).
+    user_metadata: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}", nullable=False
+    )
+    # Set when the purge finished: the row stays as a tombstone.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -13,6 +13,8 @@ class JobKind(enum.StrEnum):
     ingest = "ingest"
     transcode = "transcode"
     transcribe = "transcribe"
+    # DELETE /videos/{id}: remove every object of the asset, then its tombstone.
+    purge = "purge"
 
 
 class JobStatus(enum.StrEnum):

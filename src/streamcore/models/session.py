@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from streamcore.db.base import Base, IdMixin, TimestampMixin
+from streamcore.db.base import Base, IdMixin, TimestampMixin, UTCDateTime
 
 
 class RecordingSession(IdMixin, TimestampMixin, Base):
@@ -18,3 +20,5 @@ class RecordingSession(IdMixin, TimestampMixin, Base):
     created_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    # An ended session takes no more joins and no more recordings.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

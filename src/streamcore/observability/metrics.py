@@ -88,6 +88,24 @@ class Metrics:
         self.stream_bytes = Counter(
             "streamcore_stream_bytes_total", "Bytes of segments served.", registry=r
         )
+        self.webhook_deliveries = Counter(
+            "streamcore_webhook_deliveries_total",
+            "Webhook delivery attempts by outcome (succeeded, retrying, failed).",
+            ["outcome"],
+            registry=r,
+        )
+        self.webhook_first_attempt_delay = Histogram(
+            "streamcore_webhook_first_attempt_delay_seconds",
+            "Time from the committed event to the first attempt of its delivery.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+            registry=r,
+        )
+        self.webhook_endpoints_disabled = Counter(
+            "streamcore_webhook_endpoints_disabled_total",
+            "Webhook endpoints disabled by us, by reason (gone, failing).",
+            ["reason"],
+            registry=r,
+        )
         self._initialise(job_kinds)
 
     def _initialise(self, job_kinds: tuple[str, ...]) -> None:
@@ -103,6 +121,10 @@ class Metrics:
             self.uploads.labels(method, "ok")
         for kind in STREAM_KINDS:
             self.stream_requests.labels(kind, "200")
+        for outcome in ("succeeded", "retrying", "failed"):
+            self.webhook_deliveries.labels(outcome)
+        for reason in ("gone", "failing"):
+            self.webhook_endpoints_disabled.labels(reason)
 
 
 def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> Callable[[], None]:

@@ -38,6 +38,7 @@ class Topics:
     transcode: str
     transcribe: str
     transcribed: str
+    purge: str
     events: str
     dlq_suffix: str
 
@@ -49,6 +50,7 @@ class Topics:
             transcode=t.prefix + t.transcode,
             transcribe=t.prefix + t.transcribe,
             transcribed=t.prefix + t.transcribed,
+            purge=t.prefix + t.purge,
             events=t.prefix + t.events,
             dlq_suffix=t.dlq_suffix,
         )
@@ -63,7 +65,7 @@ class Topics:
         return [self.for_kind(k) for k in (kinds or list(JobKind))]
 
     def all(self) -> list[str]:
-        base = [self.ingest, self.transcode, self.transcribe, self.transcribed]
+        base = [self.ingest, self.transcode, self.transcribe, self.transcribed, self.purge]
         return [*base, *(self.dlq(t) for t in base), self.events]
 
     def for_event(self, name: str) -> str:

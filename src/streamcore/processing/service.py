@@ -50,27 +50,42 @@ async def stop_asset(session: AsyncSession, asset_id: str) -> StopResult:
     """Cancel the asset's queued jobs now; ask the workers running the others to stop
     (signalled after commit). The asset is `cancelled` at once when nothing runs."""
     # Lock order as everywhere else: job rows, then the asset row.
-    jobs = await JobRepository(session).active_for_asset(asset_id, for_update=True)
+    cancelled, stopping = await stop_jobs(session, asset_id)
     asset = await videos.get_asset(session, asset_id, for_update=True)
-    result = StopResult(asset_id, asset.status)
-    now = utcnow()
-    for job in jobs:
-        if job.status is JobStatus.queued:
-            job.status = JobStatus.cancelled
-            job.finished_at = now
-            result.cancelled.append(job.id)
-        else:
-            job.cancel_requested = True
-            result.stopping.append(job.id)
+    result = StopResult(asset_id, asset.status, cancelled, stopping)
     if not result.stopping:
         if asset.status not in videos.WORKING_STATES and not result.cancelled:
             raise Conflict(f"the video is not being processed (status {asset.status})")
         await lifecycle.cancel(session, asset)
     await session.flush()
     result.status = asset.status
-    for job_id in result.stopping:
-        session.info.setdefault(AFTER_COMMIT, {})[f"cancel:{job_id}"] = _cancel_signal(job_id)
     return result
+
+
+async def stop_jobs(session: AsyncSession, asset_id: str) -> tuple[list[str], list[str]]:
+    """Cancel the asset's queued jobs and ask the workers running the others to stop
+    (a cancel signal after commit kills their FFmpeg): (cancelled, stopping) job ids.
+    Locks the job rows; the asset row is the caller's to lock next."""
+    jobs = await JobRepository(session).active_for_asset(asset_id, for_update=True)
+    cancelled: list[str] = []
+    stopping: list[str] = []
+    now = utcnow()
+    for job in jobs:
+        if job.status is JobStatus.queued:
+            job.status = JobStatus.cancelled
+            job.finished_at = now
+            cancelled.append(job.id)
+        else:
+            job.cancel_requested = True
+            stopping.append(job.id)
+    for job_id in stopping:
+        session.info.setdefault(AFTER_COMMIT, {})[f"cancel:{job_id}"] = _cancel_signal(job_id)
+    return cancelled, stopping
+
+
+async def active_jobs(session: AsyncSession, asset_id: str) -> list[Job]:
+    """Queued or running jobs of the asset."""
+    return list(await JobRepository(session).active_for_asset(asset_id))
 
 
 def _cancel_signal(job_id: str) -> Callable[[Infra], Awaitable[None]]:

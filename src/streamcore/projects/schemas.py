@@ -15,6 +15,21 @@ class ProjectCreate(BaseModel):
     )
 
 
+class ProjectUpdate(BaseModel):
+    """PATCH /projects/{id}: the fields sent are replaced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    auto_transcribe: bool | None = None
+    playback_ttl_seconds: int | None = Field(
+        default=None,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="Lifetime of playback URLs of the project's videos (null: the default)",
+    )
+
+
 class ProjectRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -22,4 +37,12 @@ class ProjectRead(BaseModel):
     organization_id: str
     name: str
     auto_transcribe: bool
+    playback_ttl_seconds: int | None
     created_at: datetime
+
+
+class ProjectDeletion(BaseModel):
+    """The project is gone for every caller; its videos are being purged."""
+
+    id: str
+    videos_deleting: int

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.auth.principal import Action, Principal, PrincipalKind, scope_actions
-from streamcore.errors import NotFound
+from streamcore.errors import BadRequest, NotFound
 from streamcore.models import Organization, Project
 from streamcore.projects.repository import ProjectRepository
 
@@ -67,3 +68,21 @@ async def list_visible(session: AsyncSession, principal: Principal) -> Sequence[
     if principal.is_superadmin:
         return await repo.list()
     return await repo.list_for_user(principal.id)
+
+
+async def playback_ttl(session: AsyncSession, project_id: str) -> int | None:
+    """The project's playback token TTL (None: the server's default)."""
+    project = await ProjectRepository(session).get(project_id, deleted=True)
+    return project.playback_ttl_seconds if project is not None else None
+
+
+async def update_project(
+    session: AsyncSession, project: Project, fields: dict[str, Any]
+) -> Project:
+    """Set the fields given (name, auto_transcribe, playback_ttl_seconds)."""
+    for name, value in fields.items():
+        if name in ("name", "auto_transcribe") and value is None:
+            raise BadRequest(f"{name} cannot be null")
+        setattr(project, name, value)
+    await session.flush()
+    return project

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from streamcore.auth.dependencies import Action, PrincipalDep, authorize
+from streamcore.db.cursor import decode_cursor, encode_cursor
 from streamcore.deps import InfraDep, SessionDep
 from streamcore.errors import (
     BadRequest,
@@ -20,11 +21,13 @@ from streamcore.errors import (
 from streamcore.inputs import PathId
 from streamcore.projects import service as projects
 from streamcore.sessions import recordings, service
-from streamcore.sessions.schemas import SessionCreate, SessionRead
+from streamcore.sessions.schemas import SessionCreate, SessionPage, SessionRead, SessionUpdate
 from streamcore.videos import service as videos
-from streamcore.videos.schemas import VideoRead
+from streamcore.videos.schemas import VideoDescription, VideoRead
 
 router = APIRouter(tags=["sessions"])
+
+MAX_PAGE = 100
 
 
 @router.post(
@@ -44,6 +47,48 @@ async def create_session(
 
 
 @router.get(
+    "/sessions",
+    response_model=SessionPage,
+    responses=error_responses(BadRequest, Unauthorized, Forbidden, NotFound),
+)
+async def list_sessions(
+    session: SessionDep,
+    principal: PrincipalDep,
+    project_id: str,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 25,
+) -> SessionPage:
+    """The recording sessions of a project, newest first, a page at a time."""
+    await authorize(session, principal, project_id, Action.read)
+    after = decode_cursor(cursor) if cursor else None
+    rows = await service.list_sessions(session, project_id, after=after, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    last = page[-1] if more else None
+    return SessionPage(
+        data=[SessionRead.model_validate(r) for r in page],
+        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+    )
+
+
+@router.patch(
+    "/sessions/{session_id}",
+    response_model=SessionRead,
+    responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def update_session(
+    session_id: str, body: SessionUpdate, session: SessionDep, principal: PrincipalDep
+) -> SessionRead:
+    """Rename a session, or end it (`"ended": true`): no more joins or recordings."""
+    rec = await service.get_session(session, session_id)
+    await authorize(
+        session, principal, rec.project_id, Action.upload, not_found="session not found"
+    )
+    rec = await service.get_session(session, session_id, for_update=True)
+    rec = await service.update_session(session, rec, name=body.name, ended=body.ended)
+    return SessionRead.model_validate(rec)
+
+
+@router.get(
     "/sessions/{session_id}",
     response_model=SessionRead,
     responses=error_responses(Unauthorized, Forbidden, NotFound),
@@ -57,7 +102,9 @@ async def get_session(
     return SessionRead.model_validate(rec)
 
 
-class TakeCreate(BaseModel):
+class TakeCreate(VideoDescription):
+    model_config = ConfigDict(extra="ignore")
+
     name: str = Field(default="", max_length=200)
 
 
@@ -79,7 +126,8 @@ async def start_recording(
     await authorize(
         session, principal, rec.project_id, Action.upload, not_found="session not found"
     )
-    asset = await recordings.start_take(session, rec.project_id, rec.id, body.name)
+    description = VideoDescription.model_validate(body.model_dump(exclude={"name"}))
+    asset = await recordings.start_take(session, rec.project_id, rec.id, body.name, description)
     return videos.to_read(asset, None)
 
 

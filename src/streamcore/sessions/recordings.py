@@ -16,9 +16,11 @@ from streamcore.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, S
 from streamcore.infra import Infra
 from streamcore.models import Asset, AssetSource, AssetStatus, JobKind
 from streamcore.processing import service as processing
+from streamcore.sessions import service as sessions
 from streamcore.uploads.limits import Allowance, allowance
 from streamcore.videos import layout, lifecycle
 from streamcore.videos import service as videos
+from streamcore.videos.schemas import VideoDescription
 
 MAX_CHUNKS = 100_000
 
@@ -27,7 +29,15 @@ def chunk_key(asset_id: str, index: int) -> str:
     return layout.chunk_key(asset_id, index)
 
 
-async def start_take(session: AsyncSession, project_id: str, session_id: str, name: str) -> Asset:
+async def start_take(
+    session: AsyncSession,
+    project_id: str,
+    session_id: str,
+    name: str,
+    description: VideoDescription | None = None,
+) -> Asset:
+    """A new take of an open session (an ended one takes no recordings)."""
+    sessions.require_open(await sessions.get_session(session, session_id))
     return await videos.create_asset(
         session,
         project_id=project_id,
@@ -35,6 +45,7 @@ async def start_take(session: AsyncSession, project_id: str, session_id: str, na
         source=AssetSource.recording,
         filename=name or "recording.webm",
         content_type="video/webm",
+        description=description,
     )
 
 

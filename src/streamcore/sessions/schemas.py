@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from streamcore.inputs import EntityId
 
@@ -12,6 +12,19 @@ class SessionCreate(BaseModel):
     name: str = Field(default="", max_length=200)
 
 
+class SessionUpdate(BaseModel):
+    """PATCH /sessions/{id}: rename it (`name`, or `title`), or end it for good."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(
+        default=None, max_length=200, validation_alias=AliasChoices("name", "title")
+    )
+    ended: bool | None = Field(
+        default=None, description="true ends the session: no more joins or recordings"
+    )
+
+
 class SessionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -19,3 +32,9 @@ class SessionRead(BaseModel):
     project_id: EntityId
     name: str
     created_at: datetime
+    ended_at: datetime | None
+
+
+class SessionPage(BaseModel):
+    data: list[SessionRead]
+    next_cursor: str | None = Field(description="Null on the last page")

@@ -158,6 +158,7 @@ class Signaling:
             await authorize(
                 db, principal, rec.project_id, Action.upload, not_found="session not found"
             )
+            sessions.require_open(rec)
         room = room_of(req.session_id)
         peers = await self.infra.presence.peers(room)
         peers.pop(sid, None)

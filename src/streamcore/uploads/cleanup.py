@@ -86,3 +86,29 @@ async def _delete(infra: Infra, left: _Leftovers) -> None:
             await storage.delete_prefix(prefix)
         except Exception as exc:
             log.warning("uploads.delete_failed", key=prefix, error=str(exc)[:300])
+
+
+# Where tus keeps the chunks of an upload until its last PATCH (uploads/tus.py).
+TUS_CHUNKS = "uploads/tus"
+PAGE = 1000
+
+
+async def abort_for_asset(infra: Infra, asset_id: str) -> int:
+    """Every upload of a deleted video: the open ones closed first (a tus PATCH still
+    streaming then fails its compare-and-set and drops its chunk), then the parts of
+    unfinished multipart uploads aborted and the tus chunks deleted. Errors propagate
+    (the purge retries; every step can run again)."""
+    async with infra.transaction() as session:
+        uploads = await UploadRepository(session).of_asset(asset_id, for_update=True)
+        for upload in uploads:
+            if upload.state is UploadState.open:
+                upload.state = UploadState.aborted
+                upload.chunk_keys = []
+        pending = [(u.id, u.method, u.key, u.storage_upload_id) for u in uploads]
+    for upload_id, method, key, storage_upload_id in pending:
+        if method is UploadMethod.multipart and storage_upload_id:
+            await infra.storage.abort_multipart(key, storage_upload_id)
+        if method is UploadMethod.tus:
+            while await infra.storage.delete_page(f"{TUS_CHUNKS}/{upload_id}", PAGE):
+                pass
+    return len(pending)

@@ -73,6 +73,7 @@ async def create(
         filename=body.filename,
         content_type=body.content_type,
         size_bytes=body.size,
+        description=body.video_description(),
     )
     upload = Upload(
         id=new_id(),

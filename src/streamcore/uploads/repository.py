@@ -43,6 +43,12 @@ class UploadRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def of_asset(self, asset_id: str, *, for_update: bool = False) -> Sequence[Upload]:
+        stmt = select(Upload).where(Upload.asset_id == asset_id).order_by(Upload.id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalars().all()
+
     async def latest_for_asset(self, asset_id: str, *, for_update: bool = False) -> Upload | None:
         stmt = (
             select(Upload)

@@ -3,12 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AnyUrl, BaseModel, Field
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
 from streamcore.inputs import EntityId, OptionalEntityId
+from streamcore.videos.schemas import VideoDescription
 
 
-class PresignCreate(BaseModel):
+class PresignCreate(VideoDescription):
+    """The upload, and the video's description (title, external_id ...)."""
+
+    model_config = ConfigDict(extra="ignore")
+
     project_id: EntityId
     filename: str = Field(max_length=255)
     content_type: str = Field(default="application/octet-stream", max_length=127)
@@ -42,7 +47,11 @@ class ObjectReceived(BaseModel):
     size: int
 
 
-class UrlImportCreate(BaseModel):
+class UrlImportCreate(VideoDescription):
+    """The URL to import, and the video's description (title, external_id ...)."""
+
+    model_config = ConfigDict(extra="ignore")
+
     url: AnyUrl
     session_id: OptionalEntityId = None
     filename: str | None = Field(default=None, max_length=255)

@@ -27,8 +27,9 @@ from streamcore.sessions import service as sessions
 from streamcore.uploads.limits import Allowance, allowance
 from streamcore.uploads.multipart import MultipartStream
 from streamcore.uploads.repository import UploadLogRepository
-from streamcore.videos import layout, lifecycle
+from streamcore.videos import layout, library, lifecycle
 from streamcore.videos import service as videos
+from streamcore.videos.schemas import VideoDescription
 
 log = structlog.get_logger(__name__)
 
@@ -136,6 +137,7 @@ async def register_stored(
     content_type: str,
     session_id: str | None,
     source_url: str | None = None,
+    description: VideoDescription | None = None,
 ) -> Asset:
     """Create the asset for an object already stored under its source key."""
     async with infra.transaction() as session:
@@ -149,6 +151,7 @@ async def register_stored(
             content_type=content_type,
             size_bytes=size,
             source_url=source_url,
+            description=description,
         )
         await mark_uploaded(infra, session, asset, size)
         await attempt.succeeded(session, size)
@@ -182,6 +185,8 @@ async def receive_multipart(
         session_id = parse_id(stream.fields.get("session_id"), "session_id")
         if session_id:
             await check_target(infra, project_id, session_id)
+        # Form fields before the file part describe the video (title, metadata ...).
+        description = library.parse_description(dict(stream.fields))
         size = await infra.storage.put_stream(key, allowed.cap(stream.file_chunks()))
         stored = True
         attempt.received = size
@@ -195,6 +200,7 @@ async def receive_multipart(
             size=size,
             content_type=part.content_type,
             session_id=session_id,
+            description=description,
         )
     except BaseException as exc:
         attempt.received = attempt.received or stream.received_bytes

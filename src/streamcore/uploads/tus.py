@@ -39,7 +39,7 @@ from streamcore.uploads.service import (
     mark_uploaded,
     translate_storage_error,
 )
-from streamcore.videos import lifecycle
+from streamcore.videos import library, lifecycle
 from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
@@ -110,6 +110,7 @@ async def create(
         filename=meta.get("filename") or meta.get("name") or "",
         content_type=meta.get("filetype") or meta.get("content_type") or "",
         size_bytes=length,
+        description=library.parse_description(meta),
     )
     ttl = infra.settings.upload.tus_expiry_seconds
     upload = Upload(

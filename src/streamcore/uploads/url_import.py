@@ -82,6 +82,7 @@ async def import_url(
             content_type=content_type,
             session_id=body.session_id,
             source_url=url[:2000],
+            description=body.video_description(),
         )
     except BaseException as exc:
         await discard_and_log(infra, attempt, key if stored else None, exc)

@@ -228,7 +228,12 @@ async def begin_delete(session: AsyncSession, asset: Asset) -> None:
 
 
 async def finish_delete(session: AsyncSession, asset: Asset) -> None:
+    """Every object is gone: a tombstone with `deleted_at` (video.deleted). Its
+    external_id is given back to the project after the event, which still carries it."""
+    if asset.status is not S.deleted:
+        asset.deleted_at = utcnow()
     await _move(session, asset, S.deleted)
+    asset.external_id = None
 
 
 async def record_update(session: AsyncSession, asset: Asset) -> None:

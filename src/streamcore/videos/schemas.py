@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from streamcore.models import AssetSource, AssetStatus
 from streamcore.transcripts.schemas import TranscriptRead
@@ -49,10 +50,73 @@ class DerivativesRead(BaseModel):
     storyboard_vtt: str | None = Field(None, description="WebVTT thumbnails track")
 
 
+MAX_PASSTHROUGH_BYTES = 255
+MAX_METADATA_BYTES = 16 * 1024
+# The names of the descriptive fields, as every upload path accepts them.
+DESCRIPTION_FIELDS = ("title", "description", "external_id", "passthrough", "metadata")
+
+
+class VideoDescription(BaseModel):
+    """The customer's own fields of a video, accepted at creation and by PATCH."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, max_length=512)
+    description: str | None = Field(None, max_length=10_000)
+    external_id: str | None = Field(
+        None, min_length=1, max_length=255, description="Your own id, unique per project"
+    )
+    passthrough: str | None = Field(
+        None, description=f"Opaque, at most {MAX_PASSTHROUGH_BYTES} bytes; in every event"
+    )
+    metadata: dict[str, str] | None = Field(
+        None, description=f"A string map of at most {MAX_METADATA_BYTES} bytes as JSON"
+    )
+
+    @field_validator("passthrough")
+    @classmethod
+    def _passthrough_size(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) > MAX_PASSTHROUGH_BYTES:
+            raise ValueError(f"passthrough holds at most {MAX_PASSTHROUGH_BYTES} bytes")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_size(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None and len(json.dumps(value).encode()) > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata holds at most {MAX_METADATA_BYTES} bytes as JSON")
+        return value
+
+    def video_description(self) -> VideoDescription:
+        """Only the description (of a request body that carries more)."""
+        return VideoDescription.model_validate(self.model_dump(include=set(DESCRIPTION_FIELDS)))
+
+    @classmethod
+    def from_strings(cls, fields: dict[str, str]) -> VideoDescription:
+        """From form fields or tus Upload-Metadata: plain strings, `metadata` as JSON.
+        Other keys are ignored (they belong to the upload)."""
+        values: dict[str, Any] = {k: v for k, v in fields.items() if k in DESCRIPTION_FIELDS}
+        if "metadata" in values:
+            try:
+                values["metadata"] = json.loads(values["metadata"])
+            except ValueError as exc:
+                raise ValueError("metadata must be a JSON object of strings") from exc
+        return cls.model_validate(values)
+
+
+class VideoUpdate(VideoDescription):
+    """PATCH /videos/{id}: the fields sent are replaced (null clears one)."""
+
+
 class VideoRead(BaseModel):
     id: str
     project_id: str
     session_id: str | None
+    title: str | None
+    description: str | None
+    external_id: str | None
+    passthrough: str | None
+    metadata: dict[str, str]
     source: AssetSource
     status: AssetStatus
     progress: float = Field(description="0..100")
@@ -68,6 +132,7 @@ class VideoRead(BaseModel):
     transcript: TranscriptRead
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = Field(description="Set once a deleted video is purged")
 
     model_config = {"serialize_by_alias": True}
 
@@ -110,6 +175,13 @@ class VideoEventV1(BaseModel):
     data: VideoRead
 
     model_config = {"title": "VideoEventV1"}
+
+
+class VideoPage(BaseModel):
+    """A page of `GET /videos`, newest first; pass `next_cursor` back for the next."""
+
+    data: list[VideoRead]
+    next_cursor: str | None = Field(description="Null on the last page")
 
 
 # The current version of the event payload.

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from streamcore.errors import NotFound
 from streamcore.models import Asset, AssetSource, AssetStatus
-from streamcore.videos import lifecycle
+from streamcore.videos import library, lifecycle
 from streamcore.videos.lifecycle import FINAL_STATES, WORKING_STATES
-from streamcore.videos.repository import AssetRepository
+from streamcore.videos.repository import AssetRepository, LibraryRepository
+from streamcore.videos.schemas import VideoDescription
 from streamcore.videos.views import to_read
 
 __all__ = ["FINAL_STATES", "WORKING_STATES", "create_asset", "get_asset", "to_read"]
@@ -30,20 +31,26 @@ async def create_asset(
     session_id: str | None = None,
     source_url: str | None = None,
     asset_id: str | None = None,
+    description: VideoDescription | None = None,
 ) -> Asset:
-    """A new asset awaiting its upload (video.created)."""
-    asset = await lifecycle.create(
-        session,
-        id=asset_id,
-        project_id=project_id,
-        session_id=session_id,
-        source=source,
-        source_url=source_url,
-        filename=filename[:255],
-        content_type=content_type[:127],
-        size_bytes=size_bytes,
-    )
-    await session.flush()
+    """A new asset awaiting its upload (video.created, carrying its description)."""
+    fields = library.described(description)
+    external_id = fields.get("external_id")
+    async with library.unique_external_id(
+        session, project_id, external_id if isinstance(external_id, str) else None
+    ):
+        asset = await lifecycle.create(
+            session,
+            id=asset_id,
+            project_id=project_id,
+            session_id=session_id,
+            source=source,
+            source_url=source_url,
+            filename=filename[:255],
+            content_type=content_type[:127],
+            size_bytes=size_bytes,
+            **fields,
+        )
     return asset
 
 
@@ -87,3 +94,19 @@ def record_probe(asset: Asset, probe: dict[str, Any]) -> None:
 
 def is_status(asset: Asset, *statuses: AssetStatus) -> bool:
     return asset.status in statuses
+
+
+async def is_servable(session: AsyncSession, asset_id: str) -> bool:
+    """May the asset's files still be streamed? Not once its deletion began."""
+    status = await LibraryRepository(session).status_of(asset_id)
+    return status is not None and status not in library.GONE
+
+
+async def live_ids_of_project(session: AsyncSession, project_id: str) -> Sequence[str]:
+    """Ids of the project's videos not being deleted."""
+    return await LibraryRepository(session).ids_of_project(project_id, live_only=True)
+
+
+async def count_undeleted(session: AsyncSession, project_id: str) -> int:
+    """Videos of the project that are not yet tombstones."""
+    return await LibraryRepository(session).count_undeleted(project_id)

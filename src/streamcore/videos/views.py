@@ -19,6 +19,11 @@ def to_read(
         id=asset.id,
         project_id=asset.project_id,
         session_id=asset.session_id,
+        title=asset.title,
+        description=asset.description,
+        external_id=asset.external_id,
+        passthrough=asset.passthrough,
+        metadata=asset.user_metadata or {},
         source=asset.source,
         status=asset.status,
         progress=round(asset.progress * 100, 1),
@@ -47,4 +52,5 @@ def to_read(
         transcript=transcript or TranscriptRead.from_asset(asset),
         created_at=asset.created_at,
         updated_at=asset.updated_at,
+        deleted_at=asset.deleted_at,
     )

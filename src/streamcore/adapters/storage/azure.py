@@ -34,6 +34,8 @@ from streamcore.adapters.storage.base import (
     download_to_temp,
 )
 
+# Deletes in flight at once while purging a prefix.
+DELETE_CONCURRENCY = 32
 # The header a plain PUT to a SAS URL needs to create a block blob.
 BLOB_TYPE_HEADER = {"x-ms-blob-type": "BlockBlob"}
 
@@ -76,6 +78,7 @@ def block_id(upload_id: str, part_number: int) -> str:
 class AzureBlobStorage(StatExists):
     name = "azure"
     presigns = True
+    suffix_ranges = False
 
     def __init__(self, config: AzureConfig) -> None:
         self.config = config
@@ -204,7 +207,7 @@ class AzureBlobStorage(StatExists):
         blob = await self._blob(key)
         with _translated(key):
             props = await blob.get_blob_properties()
-        return ObjectInfo(key=key, size=int(props.size))
+        return ObjectInfo(key=key, size=int(props.size), etag=props.etag)
 
     def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
         return download_to_temp(self, key, self.config.tmp_dir)
@@ -229,9 +232,46 @@ class AzureBlobStorage(StatExists):
             names.append(base)
         return len(names)
 
+    async def delete_page(self, prefix: str, limit: int) -> int:
+        base = check_key(prefix.rstrip("/")) + "/"
+        box = await self._box()
+        names: list[str] = []
+        with _translated(prefix):
+            # Blobs with staged blocks only (an unfinished multipart) are listed too.
+            pages = box.list_blobs(
+                name_starts_with=base, include=["uncommittedblobs"], results_per_page=limit
+            ).by_page()
+            async for page in pages:
+                async for item in page:
+                    names.append(item.name)
+                break
+        names = names[:limit]
+        for i in range(0, len(names), DELETE_CONCURRENCY):
+            await asyncio.gather(*(self._drop(n) for n in names[i : i + DELETE_CONCURRENCY]))
+        return len(names)
+
+    async def _drop(self, name: str) -> None:
+        blob = await self._blob(name)
+        with _translated(name):
+            try:
+                await blob.delete_blob()
+            except ResourceNotFoundError:
+                # Only uncommitted blocks: committing an empty list discards them,
+                # leaving an empty blob that can be deleted.
+                await blob.commit_block_list([])
+                with suppress(ResourceNotFoundError):
+                    await blob.delete_blob()
+
     # -- presigned requests --
-    def _sas_url(self, key: str, permission: BlobSasPermissions, expires_in: int) -> str:
+    def _sas_url(
+        self,
+        key: str,
+        permission: BlobSasPermissions,
+        expires_in: int,
+        content_type: str | None = None,
+    ) -> str:
         sas = generate_blob_sas(
+            content_type=content_type,
             account_name=self.config.account_name,
             container_name=self.config.container,
             blob_name=key,
@@ -247,8 +287,11 @@ class AzureBlobStorage(StatExists):
         url = self._sas_url(check_key(key), BlobSasPermissions(create=True, write=True), expires_in)
         return PresignedRequest("PUT", url, dict(BLOB_TYPE_HEADER))
 
-    async def presign_get(self, key: str, *, expires_in: int) -> str:
-        return self._sas_url(check_key(key), BlobSasPermissions(read=True), expires_in)
+    async def presign_get(
+        self, key: str, *, expires_in: int, content_type: str | None = None
+    ) -> str:
+        permission = BlobSasPermissions(read=True)
+        return self._sas_url(check_key(key), permission, expires_in, content_type)
 
     async def create_multipart(self, key: str, *, content_type: str | None = None) -> str:
         check_key(key)

@@ -55,6 +55,8 @@ class NotSupported(StorageError):
 class ObjectInfo:
     key: str
     size: int
+    # The store's entity tag, as it gives it (quoted or not), when it has one.
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class ObjectStorage(Protocol):
     name: str
     # True when clients can upload and download directly with presigned requests.
     presigns: bool
+    # Whether a presigned GET honours a suffix range (`bytes=-N`); Azure Blob does not.
+    suffix_ranges: bool
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes]) -> int:
         """Store the chunks under key (replacing it); return the size. On error nothing
@@ -118,6 +122,12 @@ class ObjectStorage(Protocol):
         ...
 
     async def delete_prefix(self, prefix: str) -> int: ...
+
+    async def delete_page(self, prefix: str, limit: int) -> int:
+        """Remove up to `limit` objects under `prefix/` (with unfinished multipart
+        uploads and uncommitted blobs there); return how many went. Each call starts
+        from what is left, so a purge resumes by calling again; 0 means none is left."""
+        ...
 
     def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
         """A path on local disk holding the object for the duration of the block
@@ -145,8 +155,11 @@ class ObjectStorage(Protocol):
         """A PUT that stores one whole object under key (NotSupported on local disk)."""
         ...
 
-    async def presign_get(self, key: str, *, expires_in: int) -> str:
-        """A GET URL for the object, honouring Range (NotSupported on local disk)."""
+    async def presign_get(
+        self, key: str, *, expires_in: int, content_type: str | None = None
+    ) -> str:
+        """A GET URL for the object, honouring Range (NotSupported on local disk); the
+        store answers it with content_type when given, whatever the object was stored as."""
         ...
 
     async def create_multipart(self, key: str, *, content_type: str | None = None) -> str:

@@ -31,6 +31,7 @@ class LocalStorage(StatExists):
     name = "local"
     # Clients upload through the API itself (an HMAC-signed URL); see uploads.presign.
     presigns = False
+    suffix_ranges = True
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -207,6 +208,28 @@ class LocalStorage(StatExists):
 
         return await anyio.to_thread.run_sync(remove)
 
+    async def delete_page(self, prefix: str, limit: int) -> int:
+        base = self._path(prefix.rstrip("/"))
+
+        def remove() -> int:
+            if not base.is_dir():
+                return 0
+            files: list[Path] = []
+            for path in base.rglob("*"):
+                if path.is_file() or path.is_symlink():
+                    files.append(path)
+                    if len(files) >= limit:
+                        break
+            for path in files:
+                path.unlink(missing_ok=True)
+            if not files:
+                # Only empty folders are left (tmp files of writes count as files).
+                shutil.rmtree(base, ignore_errors=True)
+                self._prune(base.parent)
+            return len(files)
+
+        return await anyio.to_thread.run_sync(remove)
+
     @asynccontextmanager
     async def local_copy(self, key: str) -> AsyncIterator[Path]:
         path = self._path(key)
@@ -260,7 +283,9 @@ class LocalStorage(StatExists):
     ) -> PresignedRequest:
         raise NotSupported("local storage has no presigned URLs")
 
-    async def presign_get(self, key: str, *, expires_in: int) -> str:
+    async def presign_get(
+        self, key: str, *, expires_in: int, content_type: str | None = None
+    ) -> str:
         raise NotSupported("local storage has no presigned URLs")
 
     async def create_multipart(self, key: str, *, content_type: str | None = None) -> str:

@@ -72,6 +72,7 @@ def _translated(key: str) -> Iterator[None]:
 class S3Storage(StatExists):
     name = "s3"
     presigns = True
+    suffix_ranges = True
 
     def __init__(self, config: S3Config) -> None:
         self.config = config
@@ -256,7 +257,7 @@ class S3Storage(StatExists):
         s3 = await self._s3()
         with _translated(key):
             head = await s3.head_object(Bucket=self.bucket, Key=key)
-        return ObjectInfo(key=key, size=int(head["ContentLength"]))
+        return ObjectInfo(key=key, size=int(head["ContentLength"]), etag=head.get("ETag"))
 
     def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
         return download_to_temp(self, key, self.config.tmp_dir)
@@ -287,6 +288,28 @@ class S3Storage(StatExists):
             count += 1
         return count
 
+    async def delete_page(self, prefix: str, limit: int) -> int:
+        base = check_key(prefix.rstrip("/")) + "/"
+        s3 = await self._s3()
+        limit = max(1, min(limit, 1000))  # DeleteObjects takes at most 1000 keys
+        with _translated(prefix):
+            listed = await s3.list_objects_v2(Bucket=self.bucket, Prefix=base, MaxKeys=limit)
+            keys = [{"Key": obj["Key"]} for obj in listed.get("Contents", [])]
+            if keys:
+                await s3.delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": keys, "Quiet": True},  # type: ignore[typeddict-item]
+                )
+                return len(keys)
+            # Parts of unfinished multipart uploads are invisible to listings but stored.
+            pending = await s3.list_multipart_uploads(
+                Bucket=self.bucket, Prefix=base, MaxUploads=limit
+            )
+            uploads = pending.get("Uploads", [])
+        for upload in uploads:
+            await self.abort_multipart(upload["Key"], upload["UploadId"])
+        return len(uploads)
+
     # -- presigned requests --
     async def _presign(self, method: str, params: dict[str, Any], expires_in: int) -> str:
         await self._s3()
@@ -304,9 +327,12 @@ class S3Storage(StatExists):
         url = await self._presign("put_object", {"Key": key}, expires_in)
         return PresignedRequest("PUT", url)
 
-    async def presign_get(self, key: str, *, expires_in: int) -> str:
+    async def presign_get(
+        self, key: str, *, expires_in: int, content_type: str | None = None
+    ) -> str:
         check_key(key)
-        return await self._presign("get_object", {"Key": key}, expires_in)
+        params = {"Key": key, **({"ResponseContentType": content_type} if content_type else {})}
+        return await self._presign("get_object", params, expires_in)
 
     async def create_multipart(self, key: str, *, content_type: str | None = None) -> str:
         check_key(key)
