@@ -97,9 +97,10 @@ def is_status(asset: Asset, *statuses: AssetStatus) -> bool:
 
 
 async def is_servable(session: AsyncSession, asset_id: str) -> bool:
-    """May the asset's files still be streamed? Not once its deletion began."""
+    """May the asset's files still be streamed? Not once its deletion began. An asset
+    with no row at all is left to storage: rows go only after the purge emptied it."""
     status = await LibraryRepository(session).status_of(asset_id)
-    return status is not None and status not in library.GONE
+    return status is None or status not in library.GONE
 
 
 async def live_ids_of_project(session: AsyncSession, project_id: str) -> Sequence[str]:
