@@ -31,6 +31,23 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     stop_session_servers()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that used a live server shows that server's errors: a 500 seen
+    from outside says nothing of its cause."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not report.failed:
+        return
+    for name, value in getattr(item, "funcargs", {}).items():
+        if isinstance(value, LiveServer) and value.log_path.exists():
+            lines = value.log_path.read_text(errors="replace").splitlines()
+            starts = [i for i, ln in enumerate(lines) if "Traceback" in ln or "[error" in ln]
+            first = starts[-3] if len(starts) >= 3 else (starts[0] if starts else len(lines) - 40)
+            tail = "\n".join(lines[max(first, len(lines) - 200) :])
+            report.sections.append((f"server log ({name})", tail))
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A database of this run for in-process tests."""
