@@ -7,6 +7,9 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP  := $(VENV)/.installed
 # Azurite (the Azure Blob emulator the tests start) comes from npm into tools/.
 TOOLS_STAMP := tools/node_modules/.installed
+# The player's and console's browser libraries (pinned in web/package-lock.json),
+# copied into the package's static folder: nothing loads from a CDN.
+WEB_STAMP := src/streamcore/web/static/vendor/.installed
 
 .PHONY: setup demo test lint serve clean system-deps
 
@@ -54,7 +57,11 @@ $(TOOLS_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --loglevel=error
 	touch $(TOOLS_STAMP)
 
-setup: system-deps $(STAMP) $(JS_PEER) $(JS_PLAYER) $(TOOLS_STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json web/copy-assets.mjs
+	cd web && npm ci --no-audit --no-fund --loglevel=error && node copy-assets.mjs
+	touch $(WEB_STAMP)
+
+setup: system-deps $(STAMP) $(JS_PEER) $(JS_PLAYER) $(TOOLS_STAMP) $(WEB_STAMP)
 
 demo: setup
 	$(BIN)/streamcore demo
@@ -67,9 +74,10 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	cd web && npx --no-install tsc -p jsconfig.json
 
 test: setup lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache tools/node_modules
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache tools/node_modules web/node_modules src/streamcore/web/static/vendor

@@ -47,6 +47,7 @@ from streamcore.transcripts.endpoints import router as transcripts_router
 from streamcore.uploads.endpoints import router as uploads_router
 from streamcore.videos.endpoints import events_router
 from streamcore.videos.endpoints import router as videos_router
+from streamcore.web.endpoints import mount as mount_web
 from streamcore.webhooks.endpoints import router as webhooks_router
 from streamcore.worker import run_job_services
 
@@ -239,6 +240,7 @@ def create_app(
     app.include_router(transcripts_router, responses=protected)
     app.include_router(webhooks_router, responses=protected)
     app.webhooks.include_router(events_router)
+    mount_web(app)
     openapi.install(app)
     return app
 

@@ -102,7 +102,10 @@ def test_dockerignore_sends_only_what_the_image_copies() -> None:
         if op == "COPY" and "--from" not in arg
         for src in arg.split()[:-1]
     }
-    assert copied == allowed == {"pyproject.toml", "README.md", "src"}
+    assert copied == allowed == {
+        "pyproject.toml", "README.md", "src",
+        "web/package.json", "web/package-lock.json", "web/copy-assets.mjs",
+    }  # fmt: skip
 
 
 def leaf_settings(model: type[BaseModel], prefix: str = "STREAMCORE_") -> set[str]:

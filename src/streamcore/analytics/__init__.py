@@ -1,0 +1,1 @@
+"""Analytics: playback beacons, server-side stream and upload facts, hourly rollups."""
