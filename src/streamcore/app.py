@@ -30,6 +30,7 @@ from streamcore.db.migrate import ensure_schema
 from streamcore.db.session import is_sqlite
 from streamcore.errors import AppError, Forbidden, TooManyRequests, Unauthorized, error_responses
 from streamcore.infra import Infra, build_infra
+from streamcore.inputs.body_timeout import BodyTimeoutMiddleware
 from streamcore.inputs.proxies import ClientAddressMiddleware
 from streamcore.observability.endpoints import router as ops_router
 from streamcore.observability.health import wait_until_ready
@@ -185,6 +186,7 @@ def create_app(
     # Outermost: everything after it (logs, rate limits, upload logs) sees the client
     # address the trusted proxies vouch for, or the peer's own.
     app.add_middleware(ClientAddressMiddleware, trusted=settings.http.trusted_networks)
+    app.add_middleware(BodyTimeoutMiddleware, timeout=settings.http.body_read_timeout_seconds)
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:

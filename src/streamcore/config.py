@@ -275,6 +275,27 @@ class HttpSettings(BaseModel):
     # Empty (the default): the connection's own peer address, whatever headers say.
     trusted_proxies: str = ""
 
+    # The server's limits, applied by `streamcore serve` (Granian); README "Server limits".
+    # Request line and headers of one HTTP/1.1 request, in bytes: past it 431 (414 when
+    # the URI passes the HTTP library's fixed 64 KiB). It caps an HTTP/2 header list too.
+    # The header count is the HTTP library's fixed 99 (431 past it); not a setting.
+    max_header_bytes: int = Field(default=128 * 1024, ge=8192, le=16 * 1024 * 1024)
+    # A connection that has not sent a whole request head within this is closed,
+    # the first request and every later one on a kept-alive connection alike.
+    header_read_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    # Longest wait for the next chunk of a request body: past it the request counts as
+    # abandoned (an upload keeps what arrived, as when the client disconnects).
+    body_read_timeout_seconds: float = Field(default=60, gt=0, le=3600)
+    # HTTP/1.1 keep-alive (idle connections are closed after header_read_timeout).
+    keep_alive: bool = True
+    # HTTP/2: streams one connection may have open at once; idle ping timeout.
+    http2_max_concurrent_streams: int = Field(default=100, ge=1, le=10_000)
+    http2_keep_alive_timeout_seconds: int = Field(default=20, ge=1, le=3600)
+    # Requests one process works on at once (None: as many as the backlog); more wait.
+    max_concurrent_requests: int | None = Field(default=None, ge=1)
+    # Connections waiting to be accepted per listening socket.
+    backlog: int = Field(default=1024, ge=16, le=65535)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,6 +45,20 @@ log = structlog.get_logger(__name__)
 AfterCommit = Callable[["Infra"], Awaitable[None]]
 
 
+SLOW_TRANSACTION_SECONDS = 5.0
+
+
+def _callers(depth: int = 6) -> list[str]:
+    """The streamcore functions on the stack, innermost first (for slow transactions)."""
+    frames = traceback.extract_stack()[:-2]
+    ours = [
+        f for f in frames if "/streamcore/" in f.filename and not f.filename.endswith("infra.py")
+    ]
+    return [
+        f"{f.filename.rsplit('/streamcore/', 1)[1]}:{f.lineno}:{f.name}" for f in ours[::-1][:depth]
+    ]
+
+
 @dataclass
 class Infra:
     settings: Settings
@@ -68,6 +84,7 @@ class Infra:
         """One unit of work: committed when the block ends cleanly, then the jobs it
         enqueued are handed to the bus (the outbox rule: never publish what did not
         commit). The jobs table keeps them until published, so a crash here loses nothing."""
+        opened = time.monotonic()
         async with self.sessionmaker() as session:
             try:
                 yield session
@@ -75,6 +92,16 @@ class Infra:
             except BaseException:
                 await session.rollback()
                 raise
+            finally:
+                held = time.monotonic() - opened
+                if held > SLOW_TRANSACTION_SECONDS:
+                    # On SQLite a transaction holds the one write lock: every other
+                    # request waits behind it. Say where it was.
+                    log.warning(
+                        "db.slow_transaction",
+                        seconds=round(held, 2),
+                        where=" < ".join(_callers()),
+                    )
             job_ids: list[str] = session.info.pop(PENDING_JOBS, [])
             for kind in session.info.pop(ENQUEUED_KINDS, []):
                 self.metrics.jobs_enqueued.labels(kind).inc()

@@ -113,6 +113,27 @@ class _JobWorker:
             self.proc.wait()
 
 
+def server_limits(settings: Settings) -> dict[str, Any]:
+    """Granian's arguments for the limits in `settings.http`, all set here."""
+    from granian.http import HTTP1Settings, HTTP2Settings
+
+    http = settings.http
+    return {
+        "http1_settings": HTTP1Settings(
+            header_read_timeout=int(http.header_read_timeout_seconds * 1000),
+            keep_alive=http.keep_alive,
+            max_buffer_size=http.max_header_bytes,
+        ),
+        "http2_settings": HTTP2Settings(
+            max_concurrent_streams=http.http2_max_concurrent_streams,
+            max_headers_size=http.max_header_bytes,
+            keep_alive_timeout=http.http2_keep_alive_timeout_seconds,
+        ),
+        "backlog": http.backlog,
+        "backpressure": http.max_concurrent_requests,
+    }
+
+
 def serve(settings: Settings, options: ServeOptions) -> None:
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
@@ -132,7 +153,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
         log_access=False,
         ssl_cert=options.ssl_certificate,
         ssl_key=options.ssl_keyfile,
-        **options.extra,
+        **{**server_limits(settings), **options.extra},
     )
     job_worker = _JobWorker()
     if separate_worker:

@@ -198,28 +198,23 @@ async def complete(infra: Infra, asset_id: str, client: UploadClient) -> Asset:
         return asset
     if upload.state is UploadState.aborted or asset.status is not AssetStatus.awaiting_upload:
         raise Conflict("this upload was abandoned; request a new one")
-    storage = infra.storage
     key = upload.key
     try:
+        # Storage first, outside any transaction: on SQLite a transaction holds the one
+        # write lock, and joining parts can take seconds.
+        size = await _stored_size(infra, upload)
+        attempt.received = size
+        if size != upload.size_bytes:
+            raise SizeMismatch(f"stored {size} bytes, {upload.size_bytes} were declared")
         async with infra.transaction() as session:
             asset, upload = await _open_upload(session, asset_id)
             if upload.state is UploadState.completed:
                 return asset
-            try:
-                if upload.method is UploadMethod.multipart:
-                    assert upload.storage_upload_id
-                    assert upload.part_count
-                    size = await storage.complete_multipart(
-                        key, upload.storage_upload_id, upload.part_count
-                    )
-                else:
-                    size = (await storage.stat(key)).size
-            except (ObjectNotFound, UploadIncomplete) as exc:
-                log.info("upload.incomplete", asset_id=asset_id, reason=str(exc)[:300])
-                raise UploadNotComplete() from exc
-            attempt.received = size
-            if size != upload.size_bytes:
-                raise SizeMismatch(f"stored {size} bytes, {upload.size_bytes} were declared")
+            if (
+                upload.state is UploadState.aborted
+                or asset.status is not AssetStatus.awaiting_upload
+            ):
+                raise Conflict("this upload was abandoned; request a new one")
             upload.state = UploadState.completed
             await mark_uploaded(infra, session, asset, size)
             await attempt.succeeded(session, size)
@@ -230,6 +225,29 @@ async def complete(infra: Infra, asset_id: str, client: UploadClient) -> Asset:
         await discard_and_log(infra, attempt, None, exc)
     log.info("upload.completed", asset_id=asset_id, size=size, method=upload.method.value)
     return asset
+
+
+async def _stored_size(infra: Infra, upload: Upload) -> int:
+    """The size of the complete object: multipart parts joined first. A multipart upload
+    joined before (a complete whose commit was lost) is found as the object itself."""
+    storage = infra.storage
+    try:
+        if upload.method is UploadMethod.multipart:
+            assert upload.storage_upload_id
+            assert upload.part_count
+            try:
+                return await storage.complete_multipart(
+                    upload.key, upload.storage_upload_id, upload.part_count
+                )
+            except (ObjectNotFound, UploadIncomplete):
+                joined = await storage.stat(upload.key)
+                if joined.size != upload.size_bytes:
+                    raise
+                return joined.size
+        return (await storage.stat(upload.key)).size
+    except (ObjectNotFound, UploadIncomplete) as exc:
+        log.info("upload.incomplete", asset_id=upload.asset_id, reason=str(exc)[:300])
+        raise UploadNotComplete() from exc
 
 
 async def _discard_mismatch(infra: Infra, asset_id: str, key: str) -> None:
