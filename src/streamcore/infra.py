@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -46,6 +47,9 @@ AfterCommit = Callable[["Infra"], Awaitable[None]]
 
 
 SLOW_TRANSACTION_SECONDS = 5.0
+_OPEN_SESSION: contextvars.ContextVar[AsyncSession | None] = contextvars.ContextVar(
+    "open_session", default=None
+)
 
 
 def _callers(depth: int = 6) -> list[str]:
@@ -85,7 +89,13 @@ class Infra:
         enqueued are handed to the bus (the outbox rule: never publish what did not
         commit). The jobs table keeps them until published, so a crash here loses nothing."""
         opened = time.monotonic()
+        outer = _OPEN_SESSION.get()
+        if outer is not None and outer.in_transaction():
+            # A transaction opened inside one that has begun waits for the outer one's
+            # lock on SQLite: a deadlock until the busy timeout ("database is locked").
+            log.warning("db.nested_transaction", where=" < ".join(_callers()))
         async with self.sessionmaker() as session:
+            token = _OPEN_SESSION.set(session)
             try:
                 yield session
                 await session.commit()
@@ -93,6 +103,7 @@ class Infra:
                 await session.rollback()
                 raise
             finally:
+                _OPEN_SESSION.reset(token)
                 held = time.monotonic() - opened
                 if held > SLOW_TRANSACTION_SECONDS:
                     # On SQLite a transaction holds the one write lock: every other

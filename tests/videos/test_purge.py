@@ -74,7 +74,7 @@ async def store(
         await backend.close()
 
 
-async def writable(backend: ObjectStorage, timeout: float = 20) -> None:
+async def writable(backend: ObjectStorage, timeout: float = 60) -> None:
     """Wait until a bucket made just now takes writes: SeaweedFS answers InternalError
     to a put in a bucket whose creation its filer has not settled yet."""
     deadline = time.monotonic() + timeout
