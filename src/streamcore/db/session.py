@@ -20,6 +20,9 @@ ENQUEUED_KINDS = "streamcore.enqueued_kinds"
 AFTER_COMMIT = "streamcore.after_commit"
 
 
+SQLITE_BUSY_SECONDS = 90
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -28,8 +31,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         # Several tasks (API + in-process worker) share the file: wait for the lock
-        # instead of failing, and let readers run beside the writer (WAL).
-        kwargs["connect_args"] = {"timeout": 30}
+        # instead of failing, and let readers run beside the writer (WAL). SQLite's
+        # busy handler is not fair (a waiter polls every 100 ms; newcomers can win each
+        # gap), so on a starved machine one waiter can be passed over for tens of
+        # seconds: the bound is generous.
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 10
@@ -43,7 +49,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             cur.close()
             # Take the write lock when the transaction starts: a deferred transaction that
             # reads and later writes fails at once (SQLITE_BUSY_SNAPSHOT) under WAL when
