@@ -207,10 +207,11 @@ async def test_a_slow_endpoint_delays_no_other_and_has_at_most_four_in_flight(
     }
     assert len(lags) == 8
     # While the slow receiver holds all its 4 slots and has 4 more messages waiting,
-    # the fast one gets each message within 1 s of its commit. (The first 4 include
-    # warming up: first connections, first claims; they only have to beat the timeout.)
+    # the fast one gets each message well within the slow one's 10 s timeout (3 s: a
+    # loaded 2-core CI machine took 1.2 s once). The first 4 include warming up (first
+    # connections, first claims); they only have to beat the timeout.
     assert max(lags[i] for i in range(4)) < 10.0, sorted(lags.items())
-    assert max(lags[i] for i in range(4, 8)) < 1.0, sorted(lags.items())
+    assert max(lags[i] for i in range(4, 8)) < 3.0, sorted(lags.items())
     await asyncio.to_thread(hooks.receiver.wait_for, slow, lambda r: len(r) >= 4)
     await asyncio.sleep(1.0)
     assert len(hooks.receiver.of(slow)) == 4  # the others wait for room
