@@ -158,6 +158,18 @@ async def test_bad_listing_requests_are_clear_400s(lib: Api) -> None:
         assert big.status_code == 422
         other = await c.get("/videos", params={"project_id": uuid.uuid4().hex})
         assert other.status_code == 404
+        # Times are RFC 3339 (format: date-time), never bare numbers taken as Unix seconds.
+        for value in ("0", "0.5", "1700000000", "yesterday"):
+            when = await c.get("/videos", params={"project_id": project, "created_after": value})
+            assert when.status_code == 422, (value, when.text)
+        fine = await c.get(
+            "/videos", params={"project_id": project, "created_after": "2026-01-01T00:00:00Z"}
+        )
+        assert fine.status_code == 200, fine.text
+        # Booleans in bodies are JSON booleans: 0 or "yes" are refused, not coerced.
+        for value in (0, 1, "yes", "true"):
+            patch = await c.patch(f"/projects/{project}", json={"auto_transcribe": value})
+            assert patch.status_code == 422, (value, patch.text)
 
 
 async def test_metadata_at_creation_and_by_patch(lib: Api) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from streamcore.inputs import OptionalEntityId
 
@@ -10,7 +10,7 @@ from streamcore.inputs import OptionalEntityId
 class ProjectCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     organization_id: OptionalEntityId = None
-    auto_transcribe: bool = Field(
+    auto_transcribe: StrictBool = Field(
         default=False, description="transcribe every video once it is transcoded"
     )
 
@@ -21,7 +21,7 @@ class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    auto_transcribe: bool | None = None
+    auto_transcribe: StrictBool | None = None
     playback_ttl_seconds: int | None = Field(
         default=None,
         ge=60,

@@ -116,7 +116,7 @@ class TakeComplete(BaseModel):
     "/sessions/{session_id}/recordings",
     status_code=status.HTTP_201_CREATED,
     response_model=VideoRead,
-    responses=error_responses(NotFound),
+    responses=error_responses(NotFound, Conflict),
 )
 async def start_recording(
     session_id: PathId, body: TakeCreate, session: SessionDep, principal: PrincipalDep

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool
 
 from streamcore.inputs import EntityId
 
@@ -20,7 +20,7 @@ class SessionUpdate(BaseModel):
     name: str | None = Field(
         default=None, max_length=200, validation_alias=AliasChoices("name", "title")
     )
-    ended: bool | None = Field(
+    ended: StrictBool | None = Field(
         default=None, description="true ends the session: no more joins or recordings"
     )
 

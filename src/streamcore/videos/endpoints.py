@@ -23,6 +23,7 @@ from streamcore.errors import (
 )
 from streamcore.infra import Infra
 from streamcore.inputs import PathId
+from streamcore.inputs.times import DateTimeParam
 from streamcore.models import Asset, AssetSource, AssetStatus
 from streamcore.projects import service as projects
 from streamcore.stream import service as stream
@@ -117,8 +118,8 @@ async def list_videos(
     session_id: str | None = None,
     status: Annotated[list[AssetStatus] | None, Query(description="Repeat for several")] = None,
     source: Annotated[list[AssetSource] | None, Query(description="Repeat for several")] = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: DateTimeParam | None = None,
+    created_before: DateTimeParam | None = None,
     q: Annotated[str | None, Query(max_length=200, description="In title or filename")] = None,
     external_id: str | None = None,
     include_deleted: Annotated[bool, Query(description="Include tombstones")] = False,

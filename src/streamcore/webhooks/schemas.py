@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, Field, StrictBool, WithJsonSchema, field_validator
 
 from streamcore.models import DeliveryStatus
 from streamcore.videos.schemas import VideoEventType
@@ -35,7 +35,7 @@ class WebhookCreate(BaseModel):
         None, description="Event types to deliver (e.g. video.ready); null: every type"
     )
     description: str = Field("", max_length=500)
-    enabled: bool = True
+    enabled: StrictBool = True
 
     _types = field_validator("event_types")(_check_types)
 
@@ -44,7 +44,7 @@ class WebhookUpdate(BaseModel):
     url: str | None = Field(None, max_length=2000)
     event_types: list[EventName] | None = Field(None, description="null in the body: every type")
     description: str | None = Field(None, max_length=500)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
     _types = field_validator("event_types")(_check_types)
 
