@@ -28,30 +28,13 @@ PLAYER = """<!doctype html>
 <media-controller id="player" class="player" hotkeys="" defaultstreamtype="on-demand"
   autohide="2" lang="en">
   <video id="video" slot="media" playsinline crossorigin="anonymous" preload="metadata"
-    {poster}>{thumbnails}</video>
+    {poster}></video>
   <div slot="top-chrome" class="player-title" title="{title}">{title}</div>
   <media-loading-indicator slot="centered-chrome" loadingdelay="300"></media-loading-indicator>
   <media-play-button slot="centered-chrome" class="big-play"></media-play-button>
   <div slot="centered-chrome" id="player-error" class="player-error" role="alert" hidden>
     <strong>Playback failed</strong><span id="player-error-detail"></span>
   </div>
-  <media-settings-menu id="settings" hidden anchor="auto">
-    <media-settings-menu-item id="speed-item">Speed
-      <media-playback-rate-menu slot="submenu" hidden rates="0.5 0.75 1 1.25 1.5 2">
-        <div slot="title">Speed</div>
-      </media-playback-rate-menu>
-    </media-settings-menu-item>
-    <media-settings-menu-item id="quality-item">Quality
-      <media-rendition-menu id="quality-menu" slot="submenu" hidden>
-        <div slot="title">Quality</div>
-      </media-rendition-menu>
-    </media-settings-menu-item>
-    <media-settings-menu-item id="captions-item">Captions
-      <media-captions-menu id="captions-menu" slot="submenu" hidden>
-        <div slot="title">Captions</div>
-      </media-captions-menu>
-    </media-settings-menu-item>
-  </media-settings-menu>
   <media-control-bar class="timeline">
     <media-time-range id="timeline">
       <media-preview-thumbnail slot="preview"></media-preview-thumbnail>
@@ -69,6 +52,24 @@ PLAYER = """<!doctype html>
     <media-pip-button class="wide-only"></media-pip-button>
     <media-fullscreen-button></media-fullscreen-button>
   </media-control-bar>
+  <!-- After the control bars, so it is drawn over them. -->
+  <media-settings-menu id="settings" hidden anchor="auto">
+    <media-settings-menu-item id="speed-item">Speed
+      <media-playback-rate-menu slot="submenu" hidden rates="0.5 0.75 1 1.25 1.5 2">
+        <div slot="title">Speed</div>
+      </media-playback-rate-menu>
+    </media-settings-menu-item>
+    <media-settings-menu-item id="quality-item">Quality
+      <media-rendition-menu id="quality-menu" slot="submenu" hidden>
+        <div slot="title">Quality</div>
+      </media-rendition-menu>
+    </media-settings-menu-item>
+    <media-settings-menu-item id="captions-item">Captions
+      <media-captions-menu id="captions-menu" slot="submenu" hidden>
+        <div slot="title">Captions</div>
+      </media-captions-menu>
+    </media-settings-menu-item>
+  </media-settings-menu>
 </media-controller>
 </body>
 </html>
@@ -106,18 +107,11 @@ def script_json(value: Any) -> str:
 
 def player_page(config: dict[str, Any]) -> str:
     poster = config.get("poster")
-    thumbnails = config.get("thumbnails")
-    track = (
-        f'<track kind="metadata" label="thumbnails" default src="{escape(thumbnails)}">'
-        if thumbnails
-        else ""
-    )
     return PLAYER.format(
         static=STATIC,
         title=escape(str(config.get("title") or "Video")),
         config=script_json(config),
         poster=f'poster="{escape(poster)}"' if poster else "",
-        thumbnails=track,
     )
 
 

@@ -96,6 +96,25 @@ function addCaptionTracks(video, config) {
 }
 
 /**
+ * The storyboard as the WebVTT thumbnails track media-chrome's preview reads. Added
+ * once hls.js has attached: it clears the cues of every text track it finds then.
+ * @param {HTMLVideoElement} video
+ * @param {StreamcorePlayer.Config} config
+ */
+function addThumbnailsTrack(video, config) {
+  if (!config.thumbnails || video.querySelector('track[label="thumbnails"]')) {
+    return;
+  }
+  const track = document.createElement("track");
+  track.kind = "metadata";
+  track.label = "thumbnails";
+  track.default = true;
+  track.src = config.thumbnails;
+  video.appendChild(track);
+  track.track.mode = "hidden";
+}
+
+/**
  * Start playing as asked: with sound if the browser lets us, else muted.
  * @param {HTMLVideoElement} video
  */
@@ -127,6 +146,7 @@ function startHls(video, config, options, Hls) {
   });
   let recovered = false;
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    addThumbnailsTrack(video, config);
     if (hls.subtitleTracks.length === 0 && config.captions.length) {
       addCaptionTracks(video, config);
       if (options.captions) {
@@ -175,6 +195,7 @@ function startHls(video, config, options, Hls) {
  */
 function startNative(video, config, options) {
   addCaptionTracks(video, config);
+  addThumbnailsTrack(video, config);
   video.addEventListener(
     "loadedmetadata",
     () => {
