@@ -46,7 +46,8 @@ def test_docs_render_from_local_assets_and_authorize_works(
     bearer.locator("button.authorize").click()
     dialog.locator("button.btn-done").first.click()
 
-    me = page.locator(".opblock-get", has=page.locator(".opblock-summary-path", has_text="/auth/me"))
+    path = page.locator(".opblock-summary-path", has_text="/auth/me")
+    me = page.locator(".opblock-get", has=path)
     me.first.locator(".opblock-summary").click()
     me.first.locator("button.try-out__btn").click()
     with page.expect_response(lambda r: r.url.endswith("/auth/me")) as answer:

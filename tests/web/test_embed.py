@@ -75,7 +75,8 @@ def test_the_video_gives_an_embed_url_and_a_snippet(
 @pytest.fixture
 def host_page(tmp_path: Path, clip: dict[str, Any]) -> Iterator[str]:
     """A page on another origin (localhost, another port) with the video's snippet."""
-    snippet = clip["embed_html"].replace(clip["embed_url"], clip["embed_url"] + "?autoplay=1&muted=1")
+    url = clip["embed_url"]
+    snippet = clip["embed_html"].replace(url, url + "?autoplay=1&amp;muted=1")
     (tmp_path / "index.html").write_text(
         "<!doctype html><meta charset=utf-8><title>A blog</title>"
         "<body style='font-family:sans-serif;max-width:760px;margin:40px auto;padding:0 16px'>"
@@ -117,9 +118,7 @@ def test_the_embed_plays_inside_a_frame_of_another_origin(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def test_quality_is_picked_by_hand_in_the_settings_menu(
-    page: Page, clip: dict[str, Any]
-) -> None:
+def test_quality_is_picked_by_hand_in_the_settings_menu(page: Page, clip: dict[str, Any]) -> None:
     page.goto(clip["embed_url"] + "?autoplay=1&muted=1")
     wait_playing(page, 1.0)
     heights = page.evaluate(f"{PLAYER}.hls.levels.map(l => l.height)")
@@ -138,7 +137,8 @@ def test_quality_is_picked_by_hand_in_the_settings_menu(
     )
     event = page.evaluate(f"{PLAYER}.tracker.log.filter(e => e.rendition === '240p')[0]")
     assert event["bitrate"] > 0
-    assert event["view_id"] and event["viewer_id"]
+    assert event["view_id"]
+    assert event["viewer_id"]
     assert isinstance(event["at"], int)
 
 
@@ -222,7 +222,8 @@ def test_a_tampered_or_expired_link_shows_a_message(
     shoot(page, "embed-expired")
 
     # A token of another file of the video is no player link either.
-    other = codec.encode(StreamClaim(clip["id"], "thumbnails/storyboard.vtt", int(time.time()) + 60))
+    soon = int(time.time()) + 60
+    other = codec.encode(StreamClaim(clip["id"], "thumbnails/storyboard.vtt", soon))
     response = page.goto(f"{web_server.base_url}/embed/{other}")
     assert response is not None
     assert response.status == 403
