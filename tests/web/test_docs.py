@@ -10,9 +10,19 @@ import pytest
 from playwright.sync_api import Page, Route
 
 from tests.fixtures.services import LiveServer
-from tests.web.conftest import shoot
+from tests.web.conftest import DESKTOP, PHONE, SCREENSHOTS
 
 pytestmark = pytest.mark.slow
+
+
+def shoot_top(page: Page, name: str) -> None:
+    """The top of the page at both sizes (the whole page is ten screens of operations)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)  # type: ignore[arg-type]
+        page.wait_for_timeout(150)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"))
+    page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
 
 
 def test_docs_render_from_local_assets_and_authorize_works(
@@ -33,14 +43,14 @@ def test_docs_render_from_local_assets_and_authorize_works(
     page.locator(".opblock").first.wait_for(timeout=30_000)
     assert page.locator(".opblock").count() > 40
     assert page.locator(".opblock-summary-path", has_text="/videos/{video_id}").count() >= 1
-    shoot(page, "docs")
+    shoot_top(page, "docs")
 
     page.locator("button.authorize").first.click()
     dialog = page.locator(".dialog-ux")
     dialog.wait_for()
     assert dialog.locator("text=HTTPBearer").count() >= 1
     assert dialog.locator("text=APIKeyHeader").count() >= 1
-    shoot(page, "docs-authorize")
+    shoot_top(page, "docs-authorize")
     bearer = dialog.locator(".auth-container", has_text="HTTPBearer")
     bearer.locator("input").fill(web_server.token)
     bearer.locator("button.authorize").click()
