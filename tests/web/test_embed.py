@@ -140,6 +140,12 @@ def test_quality_is_picked_by_hand_in_the_settings_menu(page: Page, clip: dict[s
     assert event["view_id"]
     assert event["viewer_id"]
     assert isinstance(event["at"], int)
+    # Leaving the page ends the view and hands the last batch to beacons.send.
+    batches = page.evaluate(f"{PLAYER}.tracker.batches")
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide'))")
+    assert page.evaluate(f"{PLAYER}.tracker.log.at(-1).type") == "view_end"
+    assert page.evaluate(f"{PLAYER}.tracker.queue.length") == 0
+    assert page.evaluate(f"{PLAYER}.tracker.batches") == batches + 1
 
 
 def test_hovering_the_timeline_shows_a_storyboard_thumbnail(
