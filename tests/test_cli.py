@@ -34,6 +34,7 @@ def test_demo_runs_a_clip_to_playback_with_zero_config(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Ready." in out.stderr
     assert "/stream/" in out.stderr
+    assert "/embed/" in out.stderr
     # Zero config: everything lives under ./data.
     assert (tmp_path / "data" / "streamcore.db").is_file()
     assert any((tmp_path / "data" / "objects" / "assets").rglob("master.m3u8"))
