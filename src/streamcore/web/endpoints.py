@@ -9,6 +9,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from streamcore.web import console
+
 STATIC = Path(__file__).parent / "static"
 
 router = APIRouter(include_in_schema=False)
@@ -22,4 +24,5 @@ async def root() -> RedirectResponse:
 def mount(app: FastAPI) -> None:
     """The pages' routes and /static (our own scripts and the vendored libraries)."""
     app.include_router(router)
+    app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,96 @@
+"""The console in a real browser: sign in, make a project, upload a clip with tus and
+watch the list go to `ready` live (Socket.IO, no reload), play it, delete it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.fixtures.media import make_clip
+from tests.fixtures.services import LiveServer
+from tests.web.conftest import make_account, shoot
+from tests.web.console_pages import create_project, sign_in
+
+
+def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: Path) -> None:
+    base = web_server.base_url
+    account = make_account(web_server, "uploader@console.test")
+    clip = make_clip(tmp_path / "launch-teaser.mp4", seconds=6, size="640x360")
+
+    page.goto(f"{base}/")
+    expect(page).to_have_url(f"{base}/console/signin")
+    # A wrong password is answered in words, on the form.
+    page.fill("input[name=email]", account.email)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    expect(page.locator(".form-error")).to_contain_text("invalid")
+    shoot(page, "signin")
+
+    sign_in(page, web_server, account)
+    # No project yet: the console sends a new user to make one.
+    expect(page).to_have_url(f"{base}/console/projects")
+    expect(page.locator(".empty")).to_contain_text("No project yet")
+    shoot(page, "projects-empty")
+    create_project(page, web_server, "Launch videos")
+    expect(page.locator(".empty")).to_contain_text("No videos yet")
+    shoot(page, "videos-empty")
+
+    # A marker on the window: still there at the end means the page never reloaded.
+    page.evaluate("window.__noReload = true")
+    page.set_input_files("#file-input", str(clip))
+    row = page.locator("tr.video-row", has_text="launch-teaser.mp4")
+    expect(row).to_be_visible(timeout=15_000)
+    expect(page.locator(".upload-row.done")).to_be_visible(timeout=30_000)
+    expect(row).to_have_attribute("data-status", "ready", timeout=120_000)
+    assert page.evaluate("window.__noReload") is True
+    expect(page.locator("body")).to_have_attribute("data-realtime", "live")
+    expect(row.locator(".badge")).to_have_text("ready")
+    shoot(page, "videos-list")
+
+    # Filters: a search that matches nothing, then one that matches.
+    page.fill("input[name=q]", "no-such-video")
+    expect(page.locator(".empty")).to_contain_text("No video matches")
+    page.fill("input[name=q]", "teaser")
+    expect(row).to_be_visible()
+    page.select_option("select[name=status]", "failed")
+    expect(row).to_have_count(0)
+    page.select_option("select[name=status]", "ready")
+    expect(row).to_be_visible()
+
+    video_id = row.get_attribute("data-video")
+    row.locator("a.title").click()
+    expect(page).to_have_url(f"{base}/console/videos/{video_id}")
+    video = page.locator(".player-box video")
+    expect(video).to_be_visible()
+    page.evaluate("document.querySelector('.player-box video').muted = true")
+    page.evaluate("document.querySelector('.player-box video').play()")
+    page.wait_for_function(
+        "document.querySelector('.player-box video').currentTime > 3", timeout=30_000
+    )
+    expect(page.locator("#renditions tbody tr").first).to_be_visible()
+    expect(page.locator("#details")).to_contain_text("h264")
+    mp4 = page.locator("[data-download=mp4]")
+    assert (mp4.get_attribute("href") or "").startswith(f"{base}/stream/")
+    assert (page.locator("[data-download=mp3]").get_attribute("href") or "").startswith(base)
+    expect(page.locator("#embed-snippet")).not_to_be_empty()
+
+    # Edit the title.
+    page.fill("#edit input[name=title]", "Launch teaser")
+    page.click("#edit button[type=submit]")
+    expect(page.locator(".pagehead h1")).to_have_text("Launch teaser")
+    page.evaluate("document.querySelector('.player-box video').pause()")
+    shoot(page, "video-page")
+
+    # Delete, with the confirmation.
+    page.click("[data-action=delete]")
+    dialog = page.locator("dialog.dialog")
+    expect(dialog).to_contain_text("Delete this video?")
+    shoot(page, "video-delete-confirm")
+    dialog.locator("button", has_text="Delete video").click()
+    expect(page).to_have_url(f"{base}/console/videos")
+    expect(page.locator("tr.video-row")).to_have_count(0)
+    expect(page.locator(".empty")).to_contain_text("No videos yet")
+    page.reload()
+    expect(page.locator(".empty")).to_contain_text("No videos yet")
+    assert not page.errors  # type: ignore[attr-defined]
