@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.fixtures.media import ffmpeg
 from tests.fixtures.services import LiveServer
-from tests.web.conftest import Account
+from tests.web.conftest import Account, shoot
 
 
 def sign_in(page: Page, server: LiveServer, account: Account) -> None:
@@ -49,3 +49,9 @@ def lossless_clip(path: Path, seconds: float = 5) -> Path:
         str(path),
     )  # fmt: skip
     return path
+
+
+def snap(page: Page, name: str) -> None:
+    """shoot() of the page from its top, without the toasts of the steps before."""
+    page.evaluate("document.querySelectorAll('.toast').forEach(t => t.remove()); scrollTo(0, 0)")
+    shoot(page, name)

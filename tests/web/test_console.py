@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 
 from tests.fixtures.media import make_clip
 from tests.fixtures.services import LiveServer
-from tests.web.conftest import make_account, shoot
-from tests.web.console_pages import create_project, sign_in
+from tests.web.conftest import make_account
+from tests.web.console_pages import create_project, sign_in, snap
 
 
 def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: Path) -> None:
@@ -25,16 +25,16 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
     page.fill("input[name=password]", "not-the-password")
     page.click("button[type=submit]")
     expect(page.locator(".form-error")).to_contain_text("invalid")
-    shoot(page, "signin")
+    snap(page, "signin")
 
     sign_in(page, web_server, account)
     # No project yet: the console sends a new user to make one.
     expect(page).to_have_url(f"{base}/console/projects")
     expect(page.locator(".empty")).to_contain_text("No project yet")
-    shoot(page, "projects-empty")
+    snap(page, "projects-empty")
     create_project(page, web_server, "Launch videos")
     expect(page.locator(".empty")).to_contain_text("No videos yet")
-    shoot(page, "videos-empty")
+    snap(page, "videos-empty")
 
     # A marker on the window: still there at the end means the page never reloaded.
     page.evaluate("window.__noReload = true")
@@ -46,7 +46,7 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
     assert page.evaluate("window.__noReload") is True
     expect(page.locator("body")).to_have_attribute("data-realtime", "live")
     expect(row.locator(".badge")).to_have_text("ready")
-    shoot(page, "videos-list")
+    snap(page, "videos-list")
 
     # Filters: a search that matches nothing, then one that matches.
     page.fill("input[name=q]", "no-such-video")
@@ -80,13 +80,13 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
     page.click("#edit button[type=submit]")
     expect(page.locator(".pagehead h1")).to_have_text("Launch teaser")
     page.evaluate("document.querySelector('.player-box video').pause()")
-    shoot(page, "video-page")
+    snap(page, "video-page")
 
     # Delete, with the confirmation.
     page.click("[data-action=delete]")
     dialog = page.locator("dialog.dialog")
     expect(dialog).to_contain_text("Delete this video?")
-    shoot(page, "video-delete-confirm")
+    snap(page, "video-delete-confirm")
     dialog.locator("button", has_text="Delete video").click()
     expect(page).to_have_url(f"{base}/console/videos")
     expect(page.locator("tr.video-row")).to_have_count(0)

@@ -11,8 +11,8 @@ from pathlib import Path
 from playwright.sync_api import Page, Request, Route, expect
 
 from tests.fixtures.services import LiveServer
-from tests.web.conftest import make_account, shoot
-from tests.web.console_pages import create_project, lossless_clip, sign_in
+from tests.web.conftest import make_account
+from tests.web.console_pages import create_project, lossless_clip, sign_in, snap
 
 CHUNK = 5 * 1024 * 1024  # the console's tus chunk size (upload.js CHUNK_BYTES)
 
@@ -45,8 +45,7 @@ def test_dropped_upload_resumes_after_reload(
     assert cut == [str(CHUNK)] or cut[:1] == [str(CHUNK)], cut
     percent = int(upload.locator(".progress").get_attribute("aria-valuenow") or "0")
     assert 40 <= percent <= 60, percent
-    page.evaluate("scrollTo(0, 0)")
-    shoot(page, "upload-in-progress")
+    snap(page, "upload-in-progress")
     asset_id = upload.get_attribute("data-asset")
     assert asset_id
 
@@ -57,14 +56,14 @@ def test_dropped_upload_resumes_after_reload(
     expect(offer).to_be_visible()
     expect(offer).to_have_attribute("data-offset", str(CHUNK))
     expect(offer).to_contain_text(f"{CHUNK * 100 // size} % uploaded")
-    shoot(page, "upload-resume-offer")
+    snap(page, "upload-resume-offer")
 
     patches: list[str] = []
     page.on(
         "request",
-        lambda r: patches.append(r.headers.get("upload-offset", "?"))
-        if r.method == "PATCH"
-        else None,
+        lambda r: (
+            patches.append(r.headers.get("upload-offset", "?")) if r.method == "PATCH" else None
+        ),
     )
     offer.locator("input[type=file]").set_input_files(str(clip))
     resumed = page.locator(".upload-row.done", has_text="long-take.mp4")

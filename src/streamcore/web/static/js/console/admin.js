@@ -3,7 +3,7 @@
 // the dead-letter queue (every dead job back in the queue, one retry each).
 
 import { api, query } from "./api.js";
-import { badge, busy, confirmDialog, empty, fill, h, pageHead, toast, when } from "./dom.js";
+import { badge, busy, confirmDialog, empty, fill, h, icon, pageHead, toast, when } from "./dom.js";
 
 /**
  * @typedef {{id: string, asset_id: string, kind: string, status: string, attempts: number,
@@ -16,7 +16,7 @@ const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "
 /** @param {import("./app.js").Ctx} ctx */
 export async function renderAdmin(ctx) {
   if (!ctx.me.is_superadmin) {
-    fill(ctx.main, h("div.notice.forbidden#not-allowed", h("div.empty-icon", "⛔"), h("h1", "Not allowed"),
+    fill(ctx.main, h("div.notice.forbidden#not-allowed", h("div.empty-icon", icon("lock")), h("h1", "Not allowed"),
       h("p", "The admin pages are for super-admins. Your account can manage its own projects and videos."),
       h("a.btn", { href: "/console/videos" }, "Back to videos")));
     return;

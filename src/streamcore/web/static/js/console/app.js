@@ -3,7 +3,7 @@
 
 import { api, onSignedOut, signedIn, signOut } from "./api.js";
 import { fill, h, icon, showError } from "./dom.js";
-import { closeRealtime } from "./realtime.js";
+import { closeRealtime, connect } from "./realtime.js";
 import { renderSignIn } from "./signin.js";
 import { renderProjects } from "./projects.js";
 import { renderVideos } from "./videos.js";
@@ -99,6 +99,7 @@ async function route() {
   const main = h("main.content");
   const nav = found ? found[0][2] : "";
   fill(app, shell(/** @type {Me} */ (me), nav, main));
+  connect();
   if (!found) {
     fill(main, h("div.notice", h("h1", "Page not found"), h("p", `Nothing lives at ${BASE}${path}.`), h("a.btn", { href: `${BASE}/` }, "Back to videos")));
     return;

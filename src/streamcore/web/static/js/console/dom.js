@@ -63,7 +63,9 @@ export function fill(el, ...children) {
 export function toast(text, kind = "info") {
   const box = document.getElementById("toasts");
   if (!box) return;
-  const el = h(`div.toast.${kind}`, { role: kind === "error" ? "alert" : "status" }, text);
+  const close = h("button.toast-close", { type: "button", "aria-label": "Dismiss" }, "×");
+  const el = h(`div.toast.${kind}`, { role: kind === "error" ? "alert" : "status" }, h("span", text), close);
+  close.addEventListener("click", () => el.remove());
   box.append(el);
   setTimeout(() => el.remove(), kind === "error" ? 8000 : 4000);
 }
@@ -198,7 +200,7 @@ export function setProgress(bar, percent, label) {
  * @param {Child} [action]
  */
 export function empty(title, text, action) {
-  return h("div.empty", h("div.empty-icon", "◎"), h("h3", title), h("p", text), action || null);
+  return h("div.empty", h("div.empty-icon", icon("film")), h("h3", title), h("p", text), action || null);
 }
 
 /**
@@ -254,6 +256,8 @@ const ICONS = {
   webhooks: "M7 7h11l-3-3 M17 17H6l3 3",
   projects: "M4 4h7v7H4z M13 4h7v7h-7z M4 13h7v7H4z M13 13h7v7h-7z",
   upload: "M12 16V4 M7 9l5-5 5 5 M4 16v4h16v-4",
+  lock: "M6 11h12v10H6z M8 11V7a4 4 0 0 1 8 0v4",
+  film: "M4 4h16v16H4z M8 4v16 M16 4v16 M4 8h4 M4 12h4 M4 16h4 M16 8h4 M16 12h4 M16 16h4",
   admin: "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8z M12 2v3 M12 19v3 M2 12h3 M19 12h3 M4.9 4.9l2.1 2.1 M17 17l2.1 2.1 M4.9 19.1L7 17 M17 7l2.1-2.1",
 };
 

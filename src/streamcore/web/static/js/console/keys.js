@@ -32,7 +32,7 @@ export async function renderKeys(ctx) {
   const form = h(
     "form.card#new-key",
     h("h2", "New API key"),
-    h("div.row", field("Name", name), field("Expires", expires, "Empty: never")),
+    h("div.row", field("Name", name), field("Expires (empty: never)", expires)),
     h("fieldset.scopes", h("legend", "Scopes"), boxes.map(([scope, box, text]) => h("label.check", box, h("code", scope), h("span.muted", text)))),
     h("div.actions", submit),
   );

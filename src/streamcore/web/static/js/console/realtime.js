@@ -21,7 +21,8 @@ let socket = null;
 const rooms = new Map();
 let warned = false;
 
-function connect() {
+/** Open the connection (the top bar shows whether it is live). */
+export function connect() {
   if (socket) return socket;
   const s = io("/", {
     transports: ["websocket", "polling"],

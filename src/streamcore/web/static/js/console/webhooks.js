@@ -26,20 +26,21 @@ export async function renderWebhooks(ctx) {
 
   const url = /** @type {HTMLInputElement} */ (h("input", { type: "url", name: "url", required: true, placeholder: "https://example.com/hooks/streamcore" }));
   const description = /** @type {HTMLInputElement} */ (h("input", { name: "description", maxlength: 500, placeholder: "Optional" }));
-  const events = /** @type {HTMLSelectElement} */ (h("select", { name: "event_types", multiple: true, size: 4, "aria-label": "Event types" }, EVENTS.map((e) => h("option", { value: e }, e))));
+  const boxes = EVENTS.map((e) => /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", name: "event_types", value: e })));
   const submit = h("button.btn.primary", { type: "submit" }, "Add endpoint");
   const form = h("form.card#new-webhook", h("h2", "New endpoint"),
     h("div.row", field("URL", url), field("Description", description)),
-    field("Events", events, "None selected: every event type"),
+    h("fieldset.scopes.events", h("legend", "Events (none ticked: every event type)"), boxes.map((box) => h("label.check", box, h("code", box.value)))),
     h("div.actions", submit));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void busy(submit, "Adding the endpoint", async () => {
-      const types = [...events.selectedOptions].map((o) => o.value);
+      const types = boxes.filter((b) => b.checked).map((b) => b.value);
       const hook = await api.post(base, { url: url.value.trim(), description: description.value.trim(), event_types: types.length ? types : null });
       fill(created, secretBox("Endpoint added. Its signing secret:", hook.secret));
       url.value = "";
       description.value = "";
+      for (const b of boxes) b.checked = false;
       toast("Webhook endpoint added", "ok");
       await load();
     });
@@ -54,7 +55,7 @@ export async function renderWebhooks(ctx) {
       return;
     }
     fill(listBox, h("div.card.table-wrap", h("table.table#webhooks",
-      h("thead", h("tr", h("th", "Endpoint"), h("th", "Events"), h("th", "State"), h("th", ""))),
+      h("thead", h("tr", h("th", "Endpoint"), h("th.hide-sm", "Events"), h("th", "State"), h("th", ""))),
       h("tbody", hooks.map(hookRow)))));
   }
 
@@ -84,7 +85,7 @@ export async function renderWebhooks(ctx) {
     });
     return h("tr", { "data-webhook": w.id },
       h("td", h("code.break", w.url), w.description ? h("div.muted.small", w.description) : null),
-      h("td", w.event_types ? w.event_types.map((e) => h("span.chip", e)) : h("span.muted", "every event")),
+      h("td.hide-sm", w.event_types ? w.event_types.map((e) => h("span.chip", e)) : h("span.muted", "every event")),
       h("td", badge(w.enabled ? "enabled" : "disabled"), w.disabled_reason ? h("div.small.error-text", w.disabled_reason) : null),
       h("td.right.nowrap", test, logs, toggle, del));
   }
