@@ -22,9 +22,11 @@ def sign_in(page: Page, server: LiveServer, account: Account) -> None:
     expect(page.locator(".topbar .user")).to_contain_text(account.email)
 
 
-def create_project(page: Page, server: LiveServer, name: str) -> None:
+def create_project(page: Page, server: LiveServer, name: str, *, transcribe: bool = False) -> None:
     page.goto(f"{server.base_url}/console/projects")
     page.fill("#new-project input[name=name]", name)
+    if transcribe:
+        page.check("#new-project input[name=auto_transcribe]")
     page.click("#new-project button[type=submit]")
     expect(page).to_have_url(f"{server.base_url}/console/videos")
     expect(page.locator(".topbar .crumb")).to_have_text(name)

@@ -1,5 +1,6 @@
-"""The console in a real browser: sign in, make a project, upload a clip with tus and
-watch the list go to `ready` live (Socket.IO, no reload), play it, delete it."""
+"""The console in a real browser: sign in, make a project that transcribes, upload a
+clip with tus and watch the list go to `ready` live (Socket.IO, no reload), play it,
+seek it from a transcript line, edit it, delete it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.fixtures.media import make_clip
 from tests.fixtures.services import LiveServer
+from tests.fixtures.speech import SENTENCES, make_speech_clip
 from tests.web.conftest import make_account
 from tests.web.console_pages import create_project, sign_in, snap
 
@@ -16,7 +17,8 @@ from tests.web.console_pages import create_project, sign_in, snap
 def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: Path) -> None:
     base = web_server.base_url
     account = make_account(web_server, "uploader@console.test")
-    clip = make_clip(tmp_path / "launch-teaser.mp4", seconds=6, size="640x360")
+    # Two sentences of speech over a test pattern: ~7 s.
+    clip = make_speech_clip(tmp_path / "launch-teaser.mp4", " ".join(SENTENCES[:2]))
 
     page.goto(f"{base}/")
     expect(page).to_have_url(f"{base}/console/signin")
@@ -32,7 +34,7 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
     expect(page).to_have_url(f"{base}/console/projects")
     expect(page.locator(".empty")).to_contain_text("No project yet")
     snap(page, "projects-empty")
-    create_project(page, web_server, "Launch videos")
+    create_project(page, web_server, "Launch videos", transcribe=True)
     expect(page.locator(".empty")).to_contain_text("No videos yet")
     snap(page, "videos-empty")
 
@@ -74,6 +76,20 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
     assert (mp4.get_attribute("href") or "").startswith(f"{base}/stream/")
     assert (page.locator("[data-download=mp3]").get_attribute("href") or "").startswith(base)
     expect(page.locator("#embed-snippet")).not_to_be_empty()
+
+    # The project transcribes every video: the transcript arrives live; a click on a
+    # line seeks the player there.
+    transcript = page.locator("#transcript")
+    line = transcript.locator("button.line").last
+    expect(line).to_be_visible(timeout=90_000)
+    expect(transcript).to_contain_text("upload the video")
+    start = float(line.get_attribute("data-start") or "nan")
+    assert start > 0
+    page.evaluate("document.querySelector('.player-box video').currentTime = 0")
+    line.click()
+    page.wait_for_function(
+        f"Math.abs(document.querySelector('.player-box video').currentTime - {start}) < 1.5"
+    )
 
     # Edit the title.
     page.fill("#edit input[name=title]", "Launch teaser")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, Request, Route, expect
 
 from tests.fixtures.services import LiveServer
@@ -77,6 +78,16 @@ def test_dropped_upload_resumes_after_reload(
     while not source.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert source.read_bytes() == clip.read_bytes()
+    # Its transcode is not this test's business: stop it (the other tests share the CPU).
+    token = page.evaluate(
+        "JSON.parse(localStorage.getItem('streamcore.console.auth')).access_token"
+    )
+    deleted = httpx.delete(
+        f"{web_server.base_url}/videos/{asset_id}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert deleted.status_code == 202, deleted.text
     # The upload is done: a reload offers nothing any more.
     page.reload()
     expect(page.locator(".dropzone")).to_be_visible()
