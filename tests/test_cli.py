@@ -35,6 +35,7 @@ def test_demo_runs_a_clip_to_playback_with_zero_config(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Ready." in out.stderr
     assert "/stream/" in out.stderr
+    assert "/embed/" in out.stderr
     # The web console, and the demo user's credentials to sign in with.
     assert re.search(
         r"Web console: http://127\.0\.0\.1:\d+/console \(sign in as demo@streamcore\.local, "

@@ -142,6 +142,9 @@ def create_app(
         description="Self-hostable video platform backend: upload, transcode to adaptive "
         "HLS, stream through encrypted expiring URLs.",
         lifespan=lifespan,
+        # /docs is web.docs's, from local assets (FastAPI's loads Swagger UI from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.signaling = signaling
     app.add_middleware(

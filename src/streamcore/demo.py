@@ -267,6 +267,7 @@ def run_demo(
                 console.print("[red]The playback URL has no video stream[/red]")
                 return 1
             console.print(f"[green]Ready.[/green] Play it with ffplay, VLC or hls.js:\n{playback}")
+            console.print(f"Watch it in a browser (the player to embed):\n{video['embed_url']}")
             console.print(_console_line(base, client.auth), soft_wrap=True)
             if started and (sys.stdin.isatty() if keep_serving is None else keep_serving):
                 console.print(f"streamcore keeps serving at {base}; press Ctrl+C to stop.")

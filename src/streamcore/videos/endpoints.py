@@ -66,14 +66,17 @@ def read_video(request: Request, infra: Infra, asset: Asset, ttl: int | None = N
         width: _signed_url(request, infra, asset, path, ttl)
         for width, path in (d.get("posters") or {}).items()
     }
-    playback = (
-        _signed_url(request, infra, asset, stream.MASTER, ttl) if asset.playback_key else None
-    )
+    playback = embed = None
+    if asset.playback_key:
+        name = stream.signed_name(infra, asset.id, stream.MASTER, ttl=ttl)
+        playback = str(request.url_for("stream", token=name))
+        # The player page takes the master's token: it derives the playlist URL from it.
+        embed = str(request.url_for("embed", token=name.partition(".")[0]))
 
     def link(path: str) -> str:
         return _signed_url(request, infra, asset, path, ttl) or ""
 
-    return service.to_read(asset, playback, urls, transcripts.to_read(asset, link))
+    return service.to_read(asset, playback, urls, transcripts.to_read(asset, link), embed_url=embed)
 
 
 async def _read(request: Request, session: AsyncSession, infra: Infra, asset: Asset) -> VideoRead:

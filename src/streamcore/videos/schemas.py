@@ -127,6 +127,12 @@ class VideoRead(BaseModel):
     renditions: list[RenditionRead]
     playable: bool = Field(description="True as soon as the first segments are published")
     playback_url: str | None
+    embed_url: str | None = Field(
+        None, description="The player page (`/embed/{token}`); expires like playback_url"
+    )
+    embed_html: str | None = Field(
+        None, description="A responsive iframe of embed_url to paste into a page"
+    )
     derivatives: DerivativesRead
     error: ErrorInfo | None
     transcript: TranscriptRead

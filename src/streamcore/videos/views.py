@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from streamcore.models import Asset
@@ -14,6 +15,8 @@ def to_read(
     playback_url: str | None,
     urls: dict[str, Any] | None = None,
     transcript: TranscriptRead | None = None,
+    *,
+    embed_url: str | None = None,
 ) -> VideoRead:
     return VideoRead(
         id=asset.id,
@@ -43,6 +46,8 @@ def to_read(
         renditions=VideoRead.rendition_list(asset.renditions or []),
         playable=asset.playback_key is not None,
         playback_url=playback_url,
+        embed_url=embed_url,
+        embed_html=embed_snippet(embed_url, asset) if embed_url else None,
         derivatives=DerivativesRead.model_validate(urls or {}),
         error=(
             ErrorInfo(error_class=asset.error_class, message=asset.error_message or "")
@@ -53,4 +58,16 @@ def to_read(
         created_at=asset.created_at,
         updated_at=asset.updated_at,
         deleted_at=asset.deleted_at,
+    )
+
+
+def embed_snippet(url: str, asset: Asset) -> str:
+    """An iframe of the player that keeps the video's aspect ratio at any width."""
+    ratio = 100 * asset.height / asset.width if asset.width and asset.height else 56.25
+    title = escape(asset.title or asset.filename or "Video")
+    return (
+        f'<div style="position:relative;width:100%;padding-top:{ratio:.4g}%">'
+        f'<iframe src="{escape(url)}" title="{title}" loading="lazy" '
+        'style="position:absolute;inset:0;width:100%;height:100%;border:0" '
+        'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe></div>'
     )
