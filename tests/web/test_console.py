@@ -4,6 +4,7 @@ seek it from a transcript line, edit it, delete it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -63,19 +64,21 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
     video_id = row.get_attribute("data-video")
     row.locator("a.title").click()
     expect(page).to_have_url(f"{base}/console/videos/{video_id}")
-    video = page.locator(".player-box video")
-    expect(video).to_be_visible()
-    page.evaluate("document.querySelector('.player-box video').muted = true")
-    page.evaluate("document.querySelector('.player-box video').play()")
-    page.wait_for_function(
-        "document.querySelector('.player-box video').currentTime > 3", timeout=30_000
-    )
+    # The player is the embed page (/embed/{token}) in an iframe.
+    frame_el = page.locator(".player-box iframe.player-frame")
+    expect(frame_el).to_have_attribute("src", re.compile(r"/embed/"))
+    frame = frame_el.element_handle().content_frame()
+    assert frame is not None
+    frame.wait_for_selector("video")
+    frame.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play() }")
+    frame.wait_for_function("document.querySelector('video').currentTime > 3", timeout=30_000)
     expect(page.locator("#renditions tbody tr").first).to_be_visible()
     expect(page.locator("#details")).to_contain_text("h264")
     mp4 = page.locator("[data-download=mp4]")
     assert (mp4.get_attribute("href") or "").startswith(f"{base}/stream/")
     assert (page.locator("[data-download=mp3]").get_attribute("href") or "").startswith(base)
-    expect(page.locator("#embed-snippet")).not_to_be_empty()
+    snippet = page.locator("#embed-snippet")
+    expect(snippet).to_have_value(re.compile(r"<iframe[^>]+/embed/"))
 
     # The project transcribes every video: the transcript arrives live; a click on a
     # line seeks the player there.
@@ -85,17 +88,17 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
     expect(transcript).to_contain_text("upload the video")
     start = float(line.get_attribute("data-start") or "nan")
     assert start > 0
-    page.evaluate("document.querySelector('.player-box video').currentTime = 0")
+    frame.evaluate("document.querySelector('video').currentTime = 0")
     line.click()
-    page.wait_for_function(
-        f"Math.abs(document.querySelector('.player-box video').currentTime - {start}) < 1.5"
+    frame.wait_for_function(
+        f"Math.abs(document.querySelector('video').currentTime - {start}) < 1.5"
     )
 
     # Edit the title.
     page.fill("#edit input[name=title]", "Launch teaser")
     page.click("#edit button[type=submit]")
     expect(page.locator(".pagehead h1")).to_have_text("Launch teaser")
-    page.evaluate("document.querySelector('.player-box video').pause()")
+    frame.evaluate("document.querySelector('video').pause()")
     snap(page, "video-page")
 
     # Delete, with the confirmation.

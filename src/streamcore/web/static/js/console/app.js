@@ -76,7 +76,9 @@ async function route() {
   const app = /** @type {HTMLElement} */ (document.getElementById("app"));
   const path = currentPath();
   if (!signedIn()) {
-    if (path !== "/signin") history.replaceState(null, "", `${BASE}/signin`);
+    // A deep link comes back after signing in.
+    const next = path === "/" || path === "/signin" ? "" : `?next=${encodeURIComponent(path)}`;
+    if (path !== "/signin") history.replaceState(null, "", `${BASE}/signin${next}`);
     renderSignIn(app, () => {
       me = null;
       const next = new URLSearchParams(location.search).get("next");
@@ -168,7 +170,10 @@ function shell(user, active, main) {
   );
   menu.addEventListener("click", () => side.classList.toggle("open"));
   const signOutBtn = h("button.btn.ghost.small", { type: "button" }, "Sign out");
-  signOutBtn.addEventListener("click", () => void signOut());
+  signOutBtn.addEventListener("click", () => {
+    history.replaceState(null, "", `${BASE}/signin`);
+    void signOut();
+  });
   const top = h(
     "header.topbar",
     menu,

@@ -1,6 +1,8 @@
 // The player on the video page, behind one small interface ({el, seek, destroy}):
-// the embeddable player in an <iframe> when the server gives the video an `embed_url`
-// (seeking by postMessage), else an hls.js <video> on the signed playback URL.
+// the embeddable player in an <iframe> when the server gives the video an `embed_url`,
+// else an hls.js <video> on the signed playback URL. The embed is served by the same
+// server, so seeking reaches into the frame's <video>; a frame of another origin is
+// sent a `streamcore:seek` message instead.
 
 /**
  * @typedef {{el: HTMLElement, seek: (seconds: number) => void, destroy: () => void,
@@ -29,9 +31,30 @@ function iframePlayer(url) {
   return {
     el: frame,
     media: null,
-    seek: (seconds) => frame.contentWindow?.postMessage({ type: "streamcore:seek", time: seconds }, origin),
+    seek: (seconds) => {
+      const media = frameMedia(frame);
+      if (media) {
+        media.currentTime = seconds;
+        void media.play().catch(() => undefined);
+      } else {
+        frame.contentWindow?.postMessage({ type: "streamcore:seek", time: seconds }, origin);
+      }
+    },
     destroy: () => frame.remove(),
   };
+}
+
+/**
+ * The frame's <video>, when the frame is of this origin.
+ * @param {HTMLIFrameElement} frame
+ * @returns {HTMLVideoElement | null}
+ */
+function frameMedia(frame) {
+  try {
+    return frame.contentDocument?.querySelector("video") || null;
+  } catch {
+    return null; // another origin
+  }
 }
 
 /** @param {string} url @param {string | null} poster @returns {Player} */

@@ -21,7 +21,7 @@ export function renderSignIn(root, done) {
     h("label.field", h("span", "Password"), password),
     error,
     submit,
-    h("p.muted.small", "Accounts come from `streamcore admin create-user` or POST /auth/register."),
+    h("p.muted.small", "No account? An operator makes one with ", h("code", "streamcore admin create-user"), "."),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
