@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.fixtures.media import make_clip
 from tests.fixtures.services import LiveServer
 from tests.fixtures.speech import SENTENCES, make_speech_clip
 from tests.web.conftest import make_account
@@ -41,10 +42,13 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
 
     # A marker on the window: still there at the end means the page never reloaded.
     page.evaluate("window.__noReload = true")
-    page.set_input_files("#file-input", str(clip))
+    # Two files picked at once: each gets its own tus upload.
+    second = make_clip(tmp_path / "b-roll.mp4", seconds=2, size="320x240")
+    page.set_input_files("#file-input", [str(clip), str(second)])
     row = page.locator("tr.video-row", has_text="launch-teaser.mp4")
     expect(row).to_be_visible(timeout=15_000)
-    expect(page.locator(".upload-row.done")).to_be_visible(timeout=30_000)
+    expect(page.locator(".upload-row.done")).to_have_count(2, timeout=30_000)
+    expect(page.locator("tr.video-row", has_text="b-roll.mp4")).to_be_visible()
     expect(row).to_have_attribute("data-status", "ready", timeout=120_000)
     assert page.evaluate("window.__noReload") is True
     expect(page.locator("body")).to_have_attribute("data-realtime", "live")
@@ -108,8 +112,9 @@ def test_upload_watch_play_delete(page: Page, web_server: LiveServer, tmp_path: 
     snap(page, "video-delete-confirm")
     dialog.locator("button", has_text="Delete video").click()
     expect(page).to_have_url(f"{base}/console/videos")
-    expect(page.locator("tr.video-row")).to_have_count(0)
-    expect(page.locator(".empty")).to_contain_text("No videos yet")
+    expect(page.locator(f"tr.video-row[data-video='{video_id}']")).to_have_count(0)
+    expect(page.locator("tr.video-row", has_text="b-roll.mp4")).to_be_visible()
     page.reload()
-    expect(page.locator(".empty")).to_contain_text("No videos yet")
+    expect(page.locator("tr.video-row", has_text="b-roll.mp4")).to_be_visible()
+    expect(page.locator(f"tr.video-row[data-video='{video_id}']")).to_have_count(0)
     assert not page.errors  # type: ignore[attr-defined]
