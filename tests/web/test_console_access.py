@@ -152,8 +152,14 @@ def test_admin_pages_for_superadmin_only(
     snap(page, "admin-not-allowed")
     page.click("a[data-nav=videos]")
     expect(page.locator(".topbar .crumb")).to_have_text("Team")
-    expect(page.locator("tr.video-row", has_text="broken.mp4")).to_be_visible()
+    broken_row = page.locator("tr.video-row", has_text="broken.mp4")
+    expect(broken_row).to_have_attribute("data-status", "failed", timeout=30_000)
     expect(page.locator("a[data-nav=admin]")).to_have_count(0)
+    # Its page says why, in words: the error class and message.
+    broken_row.locator("a.title").click()
+    expect(page.locator("#status .errorbox")).to_contain_text("ProbeFailed")
+    expect(page.locator("#status .errorbox")).to_contain_text("not a readable media file")
+    snap(page, "video-failed")
     # The API refuses too: the page only says what the server enforces.
     assert httpx.get(f"{base}/admin/stats", headers=collab_auth).status_code == 403
 
