@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,12 @@ def test_demo_runs_a_clip_to_playback_with_zero_config(tmp_path: Path) -> None:
     assert "Ready." in out.stderr
     assert "/stream/" in out.stderr
     assert "/embed/" in out.stderr
+    # The web console, and the demo user's credentials to sign in with.
+    assert re.search(
+        r"Web console: http://127\.0\.0\.1:\d+/console \(sign in as demo@streamcore\.local, "
+        r"password \S+\)",
+        out.stderr,
+    ), out.stderr
     # Zero config: everything lives under ./data.
     assert (tmp_path / "data" / "streamcore.db").is_file()
     assert any((tmp_path / "data" / "objects" / "assets").rglob("master.m3u8"))

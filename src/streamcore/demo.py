@@ -110,8 +110,10 @@ class _BearerAuth(httpx.Auth):
 
     requires_response_body = True
 
-    def __init__(self, base: str, tokens: dict[str, str]) -> None:
+    def __init__(self, base: str, tokens: dict[str, str], email: str, password: str) -> None:
         self._base, self._tokens = base, tokens
+        # The credentials the web console signs in with.
+        self.email, self.password = email, password
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._tokens['access_token']}"
@@ -144,7 +146,7 @@ def _login(base: str, email: str | None, password: str | None) -> httpx.Auth:
             "for a server with its own database pass --email and --password"
         )
     tokens: dict[str, str] = resp.json()
-    return _BearerAuth(base, tokens)
+    return _BearerAuth(base, tokens, email, password)
 
 
 class _ProgressReader:
@@ -203,6 +205,13 @@ def _follow(client: httpx.Client, base: str, video_id: str) -> dict[str, object]
             time.sleep(0.5)
 
 
+def _console_line(base: str, auth: httpx.Auth | None) -> str:
+    """Where to sign in to the web console, and as whom."""
+    if not isinstance(auth, _BearerAuth):
+        return f"Web console: {base}/console"
+    return f"Web console: {base}/console (sign in as {auth.email}, password {auth.password})"
+
+
 def _probe_url(url: str) -> list[dict[str, object]]:
     out = subprocess.run(
         [
@@ -259,6 +268,7 @@ def run_demo(
                 return 1
             console.print(f"[green]Ready.[/green] Play it with ffplay, VLC or hls.js:\n{playback}")
             console.print(f"Watch it in a browser (the player to embed):\n{video['embed_url']}")
+            console.print(_console_line(base, client.auth), soft_wrap=True)
             if started and (sys.stdin.isatty() if keep_serving is None else keep_serving):
                 console.print(f"streamcore keeps serving at {base}; press Ctrl+C to stop.")
                 with contextlib.suppress(KeyboardInterrupt):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from streamcore.web import docs, embed
+from streamcore.web import console, docs, embed
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,6 +24,7 @@ async def root() -> RedirectResponse:
 def mount(app: FastAPI) -> None:
     """The pages' routes and /static (our own scripts and the vendored libraries)."""
     app.include_router(router)
+    app.include_router(console.router)
     app.include_router(docs.router)
     app.include_router(embed.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
