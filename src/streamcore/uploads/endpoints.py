@@ -65,7 +65,7 @@ async def _json_body(request: Request) -> UrlImportCreate:
     status_code=status.HTTP_201_CREATED,
     response_model=VideoRead,
     responses=error_responses(
-        BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable
+        BadRequest, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable
     ),
     openapi_extra=UPLOAD_BODY,
 )
@@ -99,7 +99,8 @@ async def upload(
     "/uploads/presign",
     status_code=status.HTTP_201_CREATED,
     response_model=PresignRead,
-    responses=error_responses(NotFound, PayloadTooLarge, ServiceUnavailable),
+    # 409: external_id already used in the project.
+    responses=error_responses(NotFound, Conflict, PayloadTooLarge, ServiceUnavailable),
 )
 async def create_presigned(
     body: PresignCreate,

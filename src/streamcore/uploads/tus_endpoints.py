@@ -107,7 +107,7 @@ async def tus_options(request: Request) -> Response:
             "description": "Created; PATCH the bytes to Location",
             "headers": {**STATE_HEADERS, **_response_headers("Location")},
         },
-        **error_responses(BadRequest, NotFound, PayloadTooLarge, PreconditionFailed),
+        **error_responses(BadRequest, NotFound, Conflict, PayloadTooLarge, PreconditionFailed),
     },
     openapi_extra={"parameters": [TUS_RESUMABLE, UPLOAD_LENGTH, UPLOAD_METADATA]},
 )
