@@ -23,6 +23,8 @@ from starlette.types import ASGIApp, Scope
 
 from streamcore import __version__, openapi
 from streamcore.admin.endpoints import router as admin_router
+from streamcore.analytics.endpoints import router as analytics_router
+from streamcore.analytics.ingest import BeaconIngest
 from streamcore.auth.endpoints import keys_router as api_keys_router
 from streamcore.auth.endpoints import router as auth_router
 from streamcore.config import Settings
@@ -114,6 +116,8 @@ def create_app(
         await signaling.start(current)
         app.state.playback = playback = Playback(current)
         await playback.start()
+        app.state.analytics = beacons = BeaconIngest(current)
+        beacons.start()
         stop = asyncio.Event()
         worker_task = asyncio.create_task(
             run_job_services(current, stop, consume=run_worker), name="job-services"
@@ -133,6 +137,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await worker_task
             await playback.stop()
+            await beacons.stop()
             if own:
                 await current.close()
 
@@ -239,6 +244,7 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(transcripts_router, responses=protected)
     app.include_router(webhooks_router, responses=protected)
+    app.include_router(analytics_router)
     app.webhooks.include_router(events_router)
     mount_web(app)
     openapi.install(app)
