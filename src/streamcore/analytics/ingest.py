@@ -44,6 +44,10 @@ class Refused(BadRequest):
         super().__init__(detail)
         self.reason = reason
 
+    @property
+    def name(self) -> str:
+        return "BadRequest"
+
 
 @dataclass(frozen=True)
 class Accepted:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
@@ -98,12 +98,8 @@ async def _viewers(session: AsyncSession, scope: Scope, key: Any | None) -> dict
 
 def _norm(value: Any) -> Any:
     """Datetimes read back the same way on both backends (SQLite keeps no zone)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
     if isinstance(value, datetime) and value.tzinfo is None:
-        from datetime import UTC
-
-        value = value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC)
     return value
 
 
