@@ -57,7 +57,12 @@ async def world(
     sqlite = contextlib.nullcontext(f"sqlite+aiosqlite:///{data_dir / 'streamcore.db'}")
     with postgres_database() if request.param == "postgresql" else sqlite as url:
         base = auth_settings(data_dir, url)
-        cfg = AnalyticsSettings(token_limit=TOKEN_LIMIT, flush_seconds=0.1, rollup_seconds=0.2)
+        cfg = AnalyticsSettings(
+            token_limit=TOKEN_LIMIT,
+            flush_seconds=0.1,
+            rollup_seconds=0.2,
+            max_clock_skew_seconds=3 * 86400,
+        )
         settings = base.model_copy(update={"analytics": cfg})
         async with running_api(settings) as api:
             infra = api.infra
@@ -97,6 +102,8 @@ def view_events(
     if rebuffer:
         at, length = rebuffer
         out.append(ev("rebuffer_start", play + at * 1000, at))
-        out.append(ev("rebuffer_end", play + (at + length) * 1000, at, duration_ms=int(length * 1000)))
+        out.append(
+            ev("rebuffer_end", play + (at + length) * 1000, at, duration_ms=int(length * 1000))
+        )
     out.append(ev("view_end", play + seconds * 1000, seconds - (rebuffer[1] if rebuffer else 0)))
     return sorted(out, key=lambda e: int(e["at"]))
