@@ -29,8 +29,11 @@ def test_paused_time_is_not_watch_time_and_stalls_are() -> None:
     assert s.startup_ms == 500
     assert s.watch_ms == 4000 + 6000
     assert (s.rebuffer_count, s.rebuffer_ms) == (1, 1000)
-    assert s.renditions["720p"] == [4000 + 4000, 1000, 1] and s.renditions["480p"][0] == 2000
-    assert s.ended and not s.failed and not s.exited_before_start
+    assert s.renditions["720p"] == [4000 + 4000, 1000, 1]
+    assert s.renditions["480p"][0] == 2000
+    assert s.ended
+    assert not s.failed
+    assert not s.exited_before_start
 
 
 def test_order_and_duplicates_do_not_change_a_view() -> None:
@@ -43,12 +46,17 @@ def test_order_and_duplicates_do_not_change_a_view() -> None:
 
 def test_exits_failures_and_lost_events() -> None:
     gave_up = summarize([ev("view_start", 0), ev("view_end", 8000)])
-    assert gave_up.exited_before_start and gave_up.startup_ms is None and gave_up.watch_ms == 0
+    assert gave_up.exited_before_start
+    assert gave_up.startup_ms is None
+    assert gave_up.watch_ms == 0
     broke = summarize([ev("view_start", 0), ev("error", 3000), ev("view_end", 4000)])
-    assert broke.failed and not broke.exited_before_start
+    assert broke.failed
+    assert not broke.exited_before_start
     # No view_start: the view starts at its first event; no startup time.
     late = summarize([ev("heartbeat", 10_000), ev("heartbeat", 20_000)])
-    assert late.started_at_ms == 10_000 and late.startup_ms is None and late.watch_ms == 10_000
+    assert late.started_at_ms == 10_000
+    assert late.startup_ms is None
+    assert late.watch_ms == 10_000
     # A tab gone silent for an hour counts no more than the gap limit.
     gone = summarize([ev("view_start", 0), ev("first_frame", 0), ev("heartbeat", 3_600_000)])
     assert gone.watch_ms == MAX_PLAYING_GAP_MS
@@ -60,8 +68,10 @@ def test_percentiles_of_the_startup_histogram() -> None:
         buckets[bucket_of(ms)] += 1
     p50 = percentile(buckets, 0.5)
     p95 = percentile(buckets, 0.95)
-    assert p50 is not None and 200 <= p50 <= 300
-    assert p95 is not None and 3000 <= p95 <= 4000
+    assert p50 is not None
+    assert 200 <= p50 <= 300
+    assert p95 is not None
+    assert 3000 <= p95 <= 4000
     assert percentile([0] * len(buckets), 0.5) is None
 
 
