@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select, tuple_
@@ -111,11 +111,18 @@ async def upsert_views(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         await session.execute(stmt, list(part))
 
 
-async def views_in(session: AsyncSession, video_id: str, hour: datetime) -> list[AnalyticsView]:
-    stmt = select(AnalyticsView).where(
-        AnalyticsView.video_id == video_id, AnalyticsView.hour == hour
-    )
-    return list((await session.execute(stmt)).scalars().all())
+async def views_in(
+    session: AsyncSession, hours: Sequence[HourKey]
+) -> dict[HourKey, list[AnalyticsView]]:
+    """The views of each (video, hour)."""
+    out: dict[HourKey, list[AnalyticsView]] = {key: [] for key in hours}
+    v = AnalyticsView
+    for part in _chunks(hours):
+        stmt = select(v).where(tuple_(v.video_id, v.hour).in_(part))
+        for view in (await session.execute(stmt)).scalars():
+            hour = view.hour if view.hour.tzinfo else view.hour.replace(tzinfo=UTC)
+            out.setdefault((view.video_id, hour), []).append(view)
+    return out
 
 
 def _rollup_values(rollup: Rollup) -> dict[str, int]:
@@ -130,27 +137,25 @@ def _rollup_values(rollup: Rollup) -> dict[str, int]:
 
 
 async def put_rollups(
-    session: AsyncSession,
-    video_id: str,
-    project_id: str,
-    hour: datetime,
-    rollups: dict[str, Rollup],
+    session: AsyncSession, rollups: Sequence[tuple[str, str, datetime, dict[str, Rollup]]]
 ) -> None:
-    """Set the view columns of the hour's rows (the traffic columns are left alone)."""
-    day = hour.replace(hour=0)
+    """Set the view columns of the rows of each (video, project, hour, rollups); the
+    traffic columns are left alone."""
     now = utcnow()
     rows = [
         {"video_id": video_id, "hour": hour, "rendition": name, "project_id": project_id,
-         "day": day, "updated_at": now, **_rollup_values(r)}
-        for name, r in rollups.items()
+         "day": hour.replace(hour=0), "updated_at": now, **_rollup_values(r)}
+        for video_id, project_id, hour, by_name in rollups
+        for name, r in by_name.items()
     ]  # fmt: skip
-    stmt = _insert(session, analytics_rollups)
     fields = ["project_id", "updated_at", *_rollup_values(Rollup())]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["video_id", "hour", "rendition"],
-        set_={k: getattr(stmt.excluded, k) for k in fields},
-    )
-    await session.execute(stmt, rows)
+    for part in _chunks(rows, 200):
+        stmt = _insert(session, analytics_rollups)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["video_id", "hour", "rendition"],
+            set_={k: getattr(stmt.excluded, k) for k in fields},
+        )
+        await session.execute(stmt, list(part))
 
 
 async def add_traffic(

@@ -79,12 +79,15 @@ async def roll_up_pending(infra: Infra) -> int:
                 hours.add((key[0], row["hour"]))
                 rows.append(row)
         await repository.upsert_views(session, rows)
-        for video, hour in sorted(hours):
-            if video not in projects:
-                continue
-            views = await repository.views_in(session, video, hour)
-            rollups = roll_up(_summary(v) for v in views)
-            await repository.put_rollups(session, video, projects[video], hour, rollups)
+        wanted = sorted(h for h in hours if h[0] in projects)
+        views = await repository.views_in(session, wanted)
+        await repository.put_rollups(
+            session,
+            [
+                (video, projects[video], hour, roll_up(_summary(v) for v in views[(video, hour)]))
+                for video, hour in wanted
+            ],
+        )
         return len(keys)
 
 
