@@ -232,6 +232,8 @@ def create_app(
     protected = error_responses(Unauthorized, Forbidden, TooManyRequests)
     app.include_router(ops_router)
     app.include_router(stream_router)
+    # Early: routes are matched in order, and beacons are the busiest API route.
+    app.include_router(analytics_router)
     app.include_router(auth_router)
     app.include_router(organizations_router)
     app.include_router(invitations_router)
@@ -244,7 +246,6 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(transcripts_router, responses=protected)
     app.include_router(webhooks_router, responses=protected)
-    app.include_router(analytics_router)
     app.webhooks.include_router(events_router)
     mount_web(app)
     openapi.install(app)

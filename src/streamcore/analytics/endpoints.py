@@ -23,7 +23,7 @@ from streamcore.analytics.schemas import (
     UploadReport,
 )
 from streamcore.auth.dependencies import Action, Principal, PrincipalDep, PrincipalKind, authorize
-from streamcore.deps import InfraDep, SessionDep
+from streamcore.deps import SessionDep
 from streamcore.errors import (
     BadRequest,
     Forbidden,
@@ -106,14 +106,14 @@ BEACON_BODY = {
     openapi_extra=BEACON_BODY,
 )
 async def post_events(
-    request: Request,
-    infra: InfraDep,
-    token: Annotated[str | None, Query(max_length=1024)] = None,
+    request: Request, token: Annotated[str | None, Query(max_length=1024)] = None
 ) -> BeaconAccepted:
     """Player beacons: at most 50 events (16 KiB) of one playback, authenticated by
     the video's playback token (in the body or `?token=`). Refused whole with a reason,
     or accepted (202) and written in the background."""
     intake: BeaconIngest = request.app.state.analytics
+    # Not InfraDep: a sync dependency runs in a worker thread, a cost on the hot path.
+    infra = intake.infra
     cfg = infra.settings.analytics
     metrics = infra.metrics
     try:
