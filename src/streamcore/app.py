@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Scope
 
 from streamcore import __version__, openapi
 from streamcore.admin.endpoints import router as admin_router
+from streamcore.analytics.asgi import BeaconFastPath
 from streamcore.analytics.endpoints import router as analytics_router
 from streamcore.analytics.ingest import BeaconIngest
 from streamcore.auth.endpoints import keys_router as api_keys_router
@@ -254,8 +255,9 @@ def create_app(
 
 def asgi_app(app: FastAPI) -> ASGIApp:
     """The app as served: Socket.IO on /socket.io/ and playback on /stream/ in front of
-    the HTTP API (one port)."""
+    the HTTP API (one port), and player beacons on /analytics/events."""
     signaling: Signaling = app.state.signaling
     fast = StreamFastPath(app, lambda: app.state.playback)
-    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=fast)
+    beacons = BeaconFastPath(fast, lambda: app.state.analytics)
+    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=beacons)
     return wrapped

@@ -6,14 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi import status as http
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from streamcore.adapters.ratelimit import RateLimiterUnavailable
 from streamcore.analytics import reports
-from streamcore.analytics.ingest import BeaconIngest, Refused, parse_body
+from streamcore.analytics.ingest import BeaconIngest
 from streamcore.analytics.schemas import (
     AnalyticsReport,
     BeaconAccepted,
@@ -33,10 +31,7 @@ from streamcore.errors import (
     Unauthorized,
     error_responses,
 )
-from streamcore.infra import Infra
 from streamcore.videos import service as videos
-
-log = structlog.get_logger(__name__)
 
 router = APIRouter(tags=["analytics"])
 
@@ -46,25 +41,15 @@ DEFAULT_RANGE = timedelta(days=7)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, or its first limit + 1 bytes (which intake refuses as too large)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
+        chunks.append(chunk)
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"a batch is at most {limit} bytes")
-        chunks.append(chunk)
+            break
     return b"".join(chunks)
-
-
-async def _limit(infra: Infra, key: str, count: int, window: int) -> None:
-    try:
-        decision = await infra.ratelimiter.hit(key, count, window)
-    except RateLimiterUnavailable:
-        # Fail open: losing the limit briefly costs less than losing the beacons.
-        log.warning("analytics.ratelimit_unavailable")
-        return
-    if not decision.allowed:
-        raise TooManyRequests("too many beacons; retry later", retry_after=decision.retry_after)
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
@@ -112,28 +97,11 @@ async def post_events(
     the video's playback token (in the body or `?token=`). Refused whole with a reason,
     or accepted (202) and written in the background."""
     intake: BeaconIngest = request.app.state.analytics
-    # Not InfraDep: a sync dependency runs in a worker thread, a cost on the hot path.
-    infra = intake.infra
-    cfg = infra.settings.analytics
-    metrics = infra.metrics
-    try:
-        client = request.client.host if request.client else "unknown"
-        await _limit(infra, f"beacon:ip:{client}", cfg.address_limit, cfg.limit_window_seconds)
-        raw = await _read_body(request, cfg.max_body_bytes)
-        accepted = intake.checker.check(parse_body(raw), token)
-        key = f"beacon:token:{accepted.token_key}"
-        await _limit(infra, key, cfg.token_limit, cfg.limit_window_seconds)
-    except Refused as exc:
-        metrics.analytics_refused.labels(exc.reason).inc()
-        raise
-    except PayloadTooLarge:
-        metrics.analytics_refused.labels("too_large").inc()
-        raise
-    except TooManyRequests:
-        metrics.analytics_refused.labels("rate_limited").inc()
-        raise
-    stored = intake.buffer.add(accepted)
-    return BeaconAccepted(accepted=len(accepted.rows) if stored else 0)
+    limit = intake.infra.settings.analytics.max_body_bytes
+    client = request.client.host if request.client else None
+    await intake.address_allowed(client)
+    raw = await _read_body(request, limit)
+    return BeaconAccepted(accepted=await intake.accept(raw, token))
 
 
 def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:

@@ -24,10 +24,11 @@ import structlog
 from pydantic import ValidationError
 
 from streamcore.adapters.bus.base import Broker, Outgoing
+from streamcore.adapters.ratelimit import RateLimiterUnavailable
 from streamcore.analytics import repository
 from streamcore.analytics.metrics import EVENT_TYPES
 from streamcore.analytics.schemas import BeaconBatch
-from streamcore.errors import BadRequest
+from streamcore.errors import BadRequest, PayloadTooLarge, TooManyRequests
 from streamcore.infra import Infra
 from streamcore.security.stream_tokens import InvalidToken
 from streamcore.videos import layout
@@ -296,3 +297,38 @@ class BeaconIngest:
 
     async def stop(self) -> None:
         await self.buffer.stop()
+
+    async def _limit(self, key: str, count: int) -> None:
+        cfg = self.infra.settings.analytics
+        try:
+            decision = await self.infra.ratelimiter.hit(key, count, cfg.limit_window_seconds)
+        except RateLimiterUnavailable:
+            # Fail open: losing the limit briefly costs less than losing the beacons.
+            log.warning("analytics.ratelimit_unavailable")
+            return
+        if not decision.allowed:
+            self.infra.metrics.analytics_refused.labels("rate_limited").inc()
+            raise TooManyRequests("too many beacons; retry later", retry_after=decision.retry_after)
+
+    async def address_allowed(self, client_ip: str | None) -> None:
+        """Count a batch for its address (before its body is read); TooManyRequests past
+        the limit."""
+        limit = self.infra.settings.analytics.address_limit
+        await self._limit(f"beacon:ip:{client_ip or 'unknown'}", limit)
+
+    async def accept(self, raw: bytes, query_token: str | None) -> int:
+        """A request body (already capped at max_body_bytes) checked, limited per token
+        and buffered; the events accepted (0: dropped, the buffer is full). Raises
+        Refused (400), PayloadTooLarge (413) or TooManyRequests (429), all counted."""
+        metrics = self.infra.metrics
+        cfg = self.infra.settings.analytics
+        if len(raw) > cfg.max_body_bytes:
+            metrics.analytics_refused.labels("too_large").inc()
+            raise PayloadTooLarge(f"a batch is at most {cfg.max_body_bytes} bytes")
+        try:
+            accepted = self.checker.check(parse_body(raw), query_token)
+        except Refused as exc:
+            metrics.analytics_refused.labels(exc.reason).inc()
+            raise
+        await self._limit(f"beacon:token:{accepted.token_key}", cfg.token_limit)
+        return len(accepted.rows) if self.buffer.add(accepted) else 0
