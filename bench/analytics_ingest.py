@@ -1,14 +1,16 @@
 """Analytics: beacon ingestion and `GET /analytics` over 90 days.
 
-    .venv/bin/python -m bench.analytics_ingest [--batches 4000] [--batch 20]
+    .venv/bin/python -m bench.analytics_ingest [--seconds 10] [--batch 20]
         [--concurrency 16] [--events 1000000] [--videos 50] [--n 50]
 
 1. Ingestion on one API process in embedded mode: a real `streamcore serve` (Granian,
-   SQLite, the embedded worker folding rollups), `--concurrency` clients posting
-   `--batches` beacon batches of `--batch` events (views of 20 events each, as
-   text/plain with `?token=`, as sendBeacon does). Prints events/s and the request
+   SQLite, the embedded worker folding rollups); wrk (one thread, `--concurrency`
+   connections) posts distinct beacon batches of `--batch` events for `--seconds`
+   (views of 20 events each, text/plain with `?token=`, as sendBeacon does). Prints
+   events/s and the request
    latency p50/p99 (goal: >= 5,000 events/s at p99 < 50 ms), the time until the
-   rollup shows every view, and the ratio to a reference measured in the same run: a
+   rollup shows every view, and ratios to references measured in the same run: the
+   same requests answered at once by the server (its floor on this machine), and a
    plain `executemany` INSERT of as many rows into a SQLite table of the same shape.
 2. `GET /analytics` on PostgreSQL (the app in process): `--events` raw events of
    `--videos` videos over 90 days made with INSERT ... SELECT generate_series (setup:
@@ -24,8 +26,10 @@ import argparse
 import asyncio
 import json
 import secrets
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import tempfile
 import time
 from datetime import timedelta
@@ -95,32 +99,6 @@ def views_of(batches: list[Batch]) -> int:
     return len({(t, e["view_id"]) for t, events in batches for e in events})
 
 
-async def post_all(
-    base_url: str, batches: list[Batch], concurrency: int
-) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    queue = list(reversed(batches))
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
-
-        async def worker() -> None:
-            while queue:
-                token, events = queue.pop()
-                body = json.dumps({"events": events})
-                started = time.perf_counter()
-                resp = await client.post(
-                    f"/analytics/events?token={token}",
-                    content=body,
-                    headers={"content-type": "text/plain;charset=UTF-8"},
-                )
-                latencies.append(time.perf_counter() - started)
-                assert resp.status_code == 202, resp.text
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started, latencies
-
-
 def reference_insert(path: Path, rows: int) -> float:
     """Rows/s of a plain executemany INSERT (one transaction) into the same shape."""
     db = sqlite3.connect(path)
@@ -141,14 +119,60 @@ def reference_insert(path: Path, rows: int) -> float:
     return rows / elapsed
 
 
+LUA = """
+local lines = {}
+for line in io.lines("%s") do
+  local tab = line:find("\t")
+  lines[#lines + 1] = {line:sub(1, tab - 1), line:sub(tab + 1)}
+end
+local i = 0
+local headers = {["Content-Type"] = "text/plain;charset=UTF-8"}
+request = function()
+  i = i %% #lines + 1
+  return wrk.format("POST", lines[i][1], headers, lines[i][2])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %%d, "seconds": %%f, "p50_ms": %%f, "p99_ms": %%f, ' ..
+    '"errors": %%d, "bad_status": %%d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def wrk(base: str, lines: Path, seconds: float, connections: int) -> dict[str, float]:
+    """wrk (C, one thread: a light load generator beside a 2-core server) posting the
+    batches of lines in turn."""
+    script = lines.with_suffix(".lua")
+    script.write_text(LUA % lines)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+         "-s", str(script), base],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def write_lines(path: Path, batches: list[Batch], prefix: str) -> Path:
+    path.write_text(
+        "".join(f"{prefix}?token={t}\t{json.dumps({'events': e})}\n" for t, e in batches)
+    )
+    return path
+
+
 def ingest(tmp: Path, args: argparse.Namespace) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed; `make setup` installs it (Debian wrk)")
     env = server_env(
         tmp,
         f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}",
         SECRET,
         STREAMCORE_LOG_LEVEL="WARNING",
-        STREAMCORE_ANALYTICS__TOKEN_LIMIT="1000000",
-        STREAMCORE_ANALYTICS__ADDRESS_LIMIT="1000000",
+        STREAMCORE_ANALYTICS__TOKEN_LIMIT="100000000",
+        STREAMCORE_ANALYTICS__ADDRESS_LIMIT="100000000",
         STREAMCORE_ANALYTICS__ROLLUP_SECONDS="1",
     )
     with live_server(tmp, env) as srv:
@@ -158,24 +182,35 @@ def ingest(tmp: Path, args: argparse.Namespace) -> None:
             ids = [c.post("/uploads/presign", json=body).json()["asset_id"] for _ in range(4)]
         codec = TokenCodec.from_secret(SECRET)
         tokens = [codec.issue(v, layout.MASTER_PATH, 3600) + ".m3u8" for v in ids]
-        warm = with_tokens(tokens, view_batches(args.batch, args.concurrency * 4))
         batches = with_tokens(tokens, view_batches(args.batch, args.batches))
-        asyncio.run(post_all(srv.base_url, warm, 4))
+        lines = write_lines(tmp / "beacons.txt", batches, "/analytics/events")
+        warm = wrk(srv.base_url, lines, 1, args.concurrency)
         sent_at = time.monotonic()
-        elapsed, lat = asyncio.run(post_all(srv.base_url, batches, args.concurrency))
-        events = args.batch * args.batches
-        views = views_of(warm) + views_of(batches)
+        run = wrk(srv.base_url, lines, args.seconds, args.concurrency)
+        # Each wrk run posts the lines from the first on.
+        sent = int(max(warm["requests"], run["requests"]))
+        views = views_of(batches[:sent])
         rolled = wait_rolled(srv.base_url, srv.auth_headers, project, views, sent_at)
-    rate = events / elapsed
-    p50, p99 = pct(lat, 50) * 1000, pct(lat, 99) * 1000
-    ref = reference_insert(tmp / "ref.sqlite", events)
-    print(f"ingest, one process, embedded: {events:,} events in {args.batches:,} batches "
-          f"of {args.batch}, {args.concurrency} clients")  # fmt: skip
-    print(f"  {rate:,.0f} events/s ({rate / args.batch:,.0f} req/s), "
-          f"latency p50 {p50:.1f} ms p99 {p99:.1f} ms")  # fmt: skip
+        # The floor of this server, load tool and machine in this run: the same
+        # requests answered at once (405 from the /stream/ fast path, body unread).
+        floor_lines = write_lines(tmp / "floor.txt", batches[:2000], "/stream/x")
+        floor = wrk(srv.base_url, floor_lines, args.seconds, args.concurrency)
+    req_s = run["requests"] / run["seconds"]
+    rate = req_s * args.batch
+    floor_s = floor["requests"] / floor["seconds"]
+    ref = reference_insert(tmp / "ref.sqlite", int(run["requests"]) * args.batch)
+    print(f"ingest, one process, embedded: batches of {args.batch} events, wrk -t1 "
+          f"-c{args.concurrency} for {args.seconds:.0f} s ({run['errors']:.0f} errors, "
+          f"{run['bad_status']:.0f} non-2xx)")  # fmt: skip
+    print(f"  {rate:,.0f} events/s ({req_s:,.0f} req/s), "
+          f"latency p50 {run['p50_ms']:.1f} ms p99 {run['p99_ms']:.1f} ms")  # fmt: skip
     print(f"  goal >= {INGEST_GOAL:,.0f} events/s at p99 < {INGEST_P99_MS:.0f} ms: "
-          f"{rate / INGEST_GOAL:.2f}x the rate, p99/goal {p99 / INGEST_P99_MS:.2f}x")  # fmt: skip
-    print(f"  rollup showed all views {rolled:.1f} s after the first batch")
+          f"{rate / INGEST_GOAL:.2f}x the rate, "
+          f"p99/goal {run['p99_ms'] / INGEST_P99_MS:.2f}x")  # fmt: skip
+    print(f"  rollup showed all {views:,} views {rolled:.1f} s after the first batch")
+    print(f"  reference, same requests answered 405 at once: {floor_s:,.0f} req/s, "
+          f"p50 {floor['p50_ms']:.1f} ms p99 {floor['p99_ms']:.1f} ms; "
+          f"ingest/floor = {req_s / floor_s:.2f}x")  # fmt: skip
     print(f"  reference plain executemany INSERT: {ref:,.0f} rows/s; "
           f"ingest/reference = {rate / ref:.3f}x")  # fmt: skip
 
@@ -305,7 +340,8 @@ async def measure_reports(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--batches", type=int, default=4000)
+    parser.add_argument("--batches", type=int, default=20_000, help="distinct batches")
+    parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--events", type=int, default=1_000_000)

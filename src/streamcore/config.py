@@ -284,7 +284,7 @@ class AnalyticsSettings(BaseModel):
     # The rollup loop (workers) folds new events into views and (video, hour) rollups
     # every rollup_seconds; at most rollup_views views a round.
     rollup_seconds: float = Field(default=5.0, gt=0)
-    rollup_views: int = Field(default=2000, ge=1)
+    rollup_views: int = Field(default=500, ge=1)
     # Raw events are kept raw_retention_days, views and rollups rollup_retention_days
     # (13 months); the sweep runs every sweep_interval_seconds.
     raw_retention_days: int = Field(default=30, ge=1)

@@ -8,6 +8,7 @@ hour's rollup from different snapshots."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from streamcore.db.base import utcnow
 from streamcore.infra import Infra
 from streamcore.models import AnalyticsView
 
+YIELD_EVERY = 50
 # pg_advisory_xact_lock key of the rollup: "scrollup" as a big-endian int64.
 ROLLUP_LOCK_KEY = int.from_bytes(b"scrollup", "big") - 2**63
 
@@ -73,7 +75,10 @@ async def roll_up_pending(infra: Infra) -> int:
         projects = await repository.projects_of(session, (v for v, _ in keys))
         hours = await repository.hours_of(session, keys)
         rows = []
-        for key, evs in sorted(events.items()):
+        for i, (key, evs) in enumerate(sorted(events.items())):
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                # Summing up is CPU work on the event loop: let requests in between.
+                await asyncio.sleep(0)
             if key[0] in projects and evs:
                 row = _view_row(key, projects[key[0]], summarize(evs))
                 hours.add((key[0], row["hour"]))
