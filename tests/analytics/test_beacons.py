@@ -209,3 +209,18 @@ async def test_beacons_are_limited_per_token(world: World) -> None:
         )
     assert resp.status_code == 429
     assert int(resp.headers["Retry-After"]) >= 1
+
+
+async def test_a_view_in_late_and_out_of_order_batches_counts_once(world: World) -> None:
+    video, token = await world.video()
+    events = view_events(seconds=30, rebuffer=(12.0, 1.0))
+    half = len(events) // 2
+    for part in (events[half:], events[:half], events[half:]):  # the last one a resend
+        assert (await post(world, token, part)).status_code == 202
+        await settle(world)  # a rollup round between each
+    totals = (await report(world, video_id=video))["totals"]
+    assert totals["views"] == 1
+    assert totals["unique_viewers"] == 1
+    assert abs(totals["watch_time_seconds"] - 30) <= 1.5
+    assert totals["rebuffer_count"] == 1
+    assert totals["startup_time_mean_ms"] == 800

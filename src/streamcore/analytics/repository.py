@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, tuple_
+from sqlalchemy import Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,13 +114,13 @@ async def projects_of(session: AsyncSession, video_ids: Iterable[str]) -> dict[s
     return out
 
 
-async def hours_of(session: AsyncSession, keys: Sequence[ViewKey]) -> set[HourKey]:
-    """The hours the views are in now (a view can move when an earlier event arrives)."""
-    out: set[HourKey] = set()
-    c = _VIEWS.c
+async def views_of(session: AsyncSession, keys: Sequence[ViewKey]) -> dict[ViewKey, AnalyticsView]:
+    """The stored summaries of these views (those that have one)."""
+    out: dict[ViewKey, AnalyticsView] = {}
+    v = AnalyticsView
     for part in _chunks(keys):
-        stmt = select(c.video_id, c.hour).where(tuple_(c.video_id, c.view_id).in_(part))
-        out.update((str(v), h) for v, h in (await session.execute(stmt)).all())
+        stmt = select(v).where(tuple_(v.video_id, v.view_id).in_(part))
+        out.update(((x.video_id, x.view_id), x) for x in (await session.execute(stmt)).scalars())
     return out
 
 
@@ -135,21 +135,10 @@ async def upsert_views(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         await session.execute(stmt, list(part))
 
 
-async def views_in(
-    session: AsyncSession, hours: Sequence[HourKey]
-) -> dict[HourKey, list[AnalyticsView]]:
-    """The views of each (video, hour)."""
-    out: dict[HourKey, list[AnalyticsView]] = {key: [] for key in hours}
-    v = AnalyticsView
-    for part in _chunks(hours):
-        stmt = select(v).where(tuple_(v.video_id, v.hour).in_(part))
-        for view in (await session.execute(stmt)).scalars():
-            hour = view.hour if view.hour.tzinfo else view.hour.replace(tzinfo=UTC)
-            out.setdefault((view.video_id, hour), []).append(view)
-    return out
+RollupKey = tuple[str, datetime, str]  # (video, hour, rendition)
 
 
-def _rollup_values(rollup: Rollup) -> dict[str, int]:
+def rollup_values(rollup: Rollup) -> dict[str, int]:
     values = {
         "views": rollup.views, "viewers": rollup.viewers, "watch_ms": rollup.watch_ms,
         "startup_count": rollup.startup_count, "startup_ms_sum": rollup.startup_ms_sum,
@@ -160,26 +149,45 @@ def _rollup_values(rollup: Rollup) -> dict[str, int]:
     return values
 
 
-async def put_rollups(
-    session: AsyncSession, rollups: Sequence[tuple[str, str, datetime, dict[str, Rollup]]]
+async def add_rollups(
+    session: AsyncSession, projects: dict[str, str], deltas: dict[RollupKey, dict[str, int]]
 ) -> None:
-    """Set the view columns of the rows of each (video, project, hour, rollups); the
-    traffic columns are left alone."""
+    """Add the deltas of the view columns to the rows (created at 0 when missing)."""
     now = utcnow()
     rows = [
-        {"video_id": video_id, "hour": hour, "rendition": name, "project_id": project_id,
-         "day": hour.replace(hour=0), "updated_at": now, **_rollup_values(r)}
-        for video_id, project_id, hour, by_name in rollups
-        for name, r in by_name.items()
+        {"video_id": v, "hour": h, "rendition": r, "project_id": projects[v],
+         "day": h.replace(hour=0), "updated_at": now, **delta}
+        for (v, h, r), delta in sorted(deltas.items())
     ]  # fmt: skip
-    fields = ["project_id", "updated_at", *_rollup_values(Rollup())]
+    t = analytics_rollups
+    fields = list(rollup_values(Rollup()))
+    fields.remove("viewers")
     for part in _chunks(rows, 200):
-        stmt = _insert(session, analytics_rollups)
+        stmt = _insert(session, t)
+        set_: dict[str, Any] = {k: getattr(t.c, k) + getattr(stmt.excluded, k) for k in fields}
+        set_["updated_at"] = stmt.excluded.updated_at
         stmt = stmt.on_conflict_do_update(
-            index_elements=["video_id", "hour", "rendition"],
-            set_={k: getattr(stmt.excluded, k) for k in fields},
+            index_elements=["video_id", "hour", "rendition"], set_=set_
         )
-        await session.execute(stmt, list(part))
+        await session.execute(stmt, [{k: r.get(k, 0) for k in (*r, *fields)} for r in part])
+
+
+async def count_viewers(session: AsyncSession, hours: Sequence[HourKey]) -> None:
+    """The totals rows' distinct viewers of each (video, hour), from the view summaries."""
+    v = AnalyticsView
+    t = analytics_rollups
+    for part in _chunks(hours):
+        stmt = (
+            select(v.video_id, v.hour, func.count(func.distinct(v.viewer_hash)))
+            .where(tuple_(v.video_id, v.hour).in_(part))
+            .group_by(v.video_id, v.hour)
+        )
+        for video, hour, n in (await session.execute(stmt)).all():
+            await session.execute(
+                update(t)
+                .where(t.c.video_id == video, t.c.hour == hour, t.c.rendition == "")
+                .values(viewers=int(n))
+            )
 
 
 async def add_traffic(

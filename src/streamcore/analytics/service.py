@@ -1,10 +1,12 @@
 """The rollup: views with new events are summed up again from all their events, and the
-(video, hour) rollups they fall in are recomputed from the view summaries.
+(video, hour) rollups they fall in get the difference between each view's old and new
+summary.
 
-Recomputing (not incrementing) makes a round idempotent and order-free: beacons that
-arrive late or out of order, or twice (a Kafka redelivery), give the same numbers. On
-PostgreSQL a transaction-level advisory lock keeps two workers from writing the same
-hour's rollup from different snapshots."""
+Re-summing a view from all its events makes a round idempotent and order-free: beacons
+that arrive late or out of order, or twice (a Kafka redelivery), give the same numbers.
+Applying differences keeps a round's cost to its own views, however many views the hour
+already has. On PostgreSQL a transaction-level advisory lock serializes the rounds of
+all workers (a difference applied twice would count twice)."""
 
 from __future__ import annotations
 
@@ -63,9 +65,25 @@ async def _lock(session: AsyncSession) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ROLLUP_LOCK_KEY})
 
 
+def _contribute(
+    deltas: dict[repository.RollupKey, dict[str, int]],
+    video: str,
+    summary: ViewSummary,
+    sign: int,
+) -> None:
+    """Add (sign 1) or take back (sign -1) one view's share of its hour's rollup rows."""
+    hour = hour_of(summary.started_at)
+    for rendition, rollup in roll_up([summary]).items():
+        acc = deltas.setdefault((video, hour, rendition), {})
+        for name, value in repository.rollup_values(rollup).items():
+            if name != "viewers":
+                acc[name] = acc.get(name, 0) + sign * value
+
+
 async def roll_up_pending(infra: Infra) -> int:
-    """One round: at most `rollup_views` pending views folded, their hours rebuilt, in
-    one transaction. Returns the views folded."""
+    """One round: at most `rollup_views` pending views summed up again from all their
+    events; each one's old share of its hour's rollup taken back and the new one added
+    (so a round costs what its views cost, however busy the hour). One transaction."""
     async with infra.transaction() as session:
         await _lock(session)
         keys = await repository.claim_pending(session, infra.settings.analytics.rollup_views)
@@ -73,26 +91,23 @@ async def roll_up_pending(infra: Infra) -> int:
             return 0
         events = await repository.events_of(session, keys)
         projects = await repository.projects_of(session, (v for v, _ in keys))
-        hours = await repository.hours_of(session, keys)
+        stored = await repository.views_of(session, keys)
         rows = []
+        deltas: dict[repository.RollupKey, dict[str, int]] = {}
         for i, (key, evs) in enumerate(sorted(events.items())):
             if i % YIELD_EVERY == YIELD_EVERY - 1:
                 # Summing up is CPU work on the event loop: let requests in between.
                 await asyncio.sleep(0)
-            if key[0] in projects and evs:
-                row = _view_row(key, projects[key[0]], summarize(evs))
-                hours.add((key[0], row["hour"]))
-                rows.append(row)
+            if key[0] not in projects or not evs:
+                continue
+            summary = summarize(evs)
+            if key in stored:
+                _contribute(deltas, key[0], _summary(stored[key]), -1)
+            _contribute(deltas, key[0], summary, 1)
+            rows.append(_view_row(key, projects[key[0]], summary))
         await repository.upsert_views(session, rows)
-        wanted = sorted(h for h in hours if h[0] in projects)
-        views = await repository.views_in(session, wanted)
-        await repository.put_rollups(
-            session,
-            [
-                (video, projects[video], hour, roll_up(_summary(v) for v in views[(video, hour)]))
-                for video, hour in wanted
-            ],
-        )
+        await repository.add_rollups(session, projects, deltas)
+        await repository.count_viewers(session, sorted({(v, h) for v, h, r in deltas if not r}))
         return len(keys)
 
 
