@@ -174,6 +174,7 @@ async def get_analytics(
     if (hi - lo) / step > MAX_POINTS:
         raise BadRequest(f"at most {MAX_POINTS} points: use a longer interval")
     scope = await _scope(session, principal, project_id, video_id, lo, hi)
+    series, totals = await reports.series_and_totals(session, scope, interval)
     return AnalyticsReport(
         project_id=scope.project_id,
         video_id=scope.video_id,
@@ -181,8 +182,8 @@ async def get_analytics(
         end=hi,
         interval=interval,
         group_by=group_by,
-        totals=await reports.totals(session, scope),
-        series=await reports.series(session, scope, interval),
+        totals=totals,
+        series=series,
         groups=await reports.groups(session, scope, group_by) if group_by else [],
     )
 

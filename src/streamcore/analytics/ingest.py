@@ -222,6 +222,9 @@ class EventBuffer:
         self._batches: deque[Accepted] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # One flush at a time: a flush() called while the flusher writes returns only
+        # once that write is done (stop(), tests).
+        self._flushing = asyncio.Lock()
 
     def add(self, batch: Accepted) -> bool:
         """Called in the request: append, never wait. False when full (dropped)."""
@@ -248,6 +251,10 @@ class EventBuffer:
         await self.flush()
 
     async def flush(self) -> None:
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         while self._batches:
             taken: list[Accepted] = []
             count = 0

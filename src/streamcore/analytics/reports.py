@@ -103,14 +103,11 @@ def _norm(value: Any) -> Any:
     return value
 
 
-async def totals(session: AsyncSession, scope: Scope) -> AnalyticsMetrics:
-    stmt = select(*_sums()).where(_rollup_filter(scope), R.rendition == "")
-    row = (await session.execute(stmt)).one()
-    viewers = await _viewers(session, scope, None)
-    return AnalyticsMetrics(**_metrics(row, viewers[None]))
-
-
-async def series(session: AsyncSession, scope: Scope, interval: Interval) -> list[AnalyticsPoint]:
+async def series_and_totals(
+    session: AsyncSession, scope: Scope, interval: Interval
+) -> tuple[list[AnalyticsPoint], AnalyticsMetrics]:
+    """The series per interval and the totals, from one scan of the rollups (every
+    rollup column adds up; only distinct viewers need queries of their own)."""
     col = R.hour if interval is Interval.hour else R.day
     stmt = (
         select(col, *_sums())
@@ -122,10 +119,13 @@ async def series(session: AsyncSession, scope: Scope, interval: Interval) -> lis
     vkey = AnalyticsView.hour if interval is Interval.hour else AnalyticsView.day
     viewers = await _viewers(session, scope, vkey)
     out = []
+    total = [0] * len(SUMS)
     for row in rows:
         start = _norm(row[0])
         out.append(AnalyticsPoint(start=start, **_metrics(row[1:], viewers.get(start, 0))))
-    return out
+        total = [a + int(b or 0) for a, b in zip(total, row[1:], strict=True)]
+    everyone = (await _viewers(session, scope, None))[None]
+    return out, AnalyticsMetrics(**_metrics(total, everyone))
 
 
 async def groups(session: AsyncSession, scope: Scope, group_by: GroupBy) -> list[AnalyticsGroup]:

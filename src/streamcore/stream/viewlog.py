@@ -127,6 +127,7 @@ class ViewLog:
         self._traffic: dict[tuple[str, str, int], list[int]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
 
     def record(
         self,
@@ -173,6 +174,11 @@ class ViewLog:
         await self.flush()
 
     async def flush(self) -> None:
+        # One at a time: a flush() while the flusher writes returns once that is done.
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         await self._flush_traffic()
         while self._buffer:
             batch, self._buffer = self._buffer[: self.batch], self._buffer[self.batch :]
