@@ -77,6 +77,8 @@ async def test_bad_report_parameters_are_400(world: World) -> None:
         {"video_id": video, "project_id": world.project_id},
         {"video_id": video, "from": now.isoformat(), "to": (now - timedelta(days=1)).isoformat()},
         {"video_id": video, "from": (now - timedelta(days=500)).isoformat()},
+        {"video_id": video, "to": "0001-01-02T00:00:00Z"},
+        {"video_id": video, "from": "9999-12-31T23:30:00Z", "to": "9999-12-31T23:59:00Z"},
     ]
     for params in cases:
         resp = await _get(world, h, "/analytics", **params)

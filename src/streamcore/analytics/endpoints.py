@@ -106,6 +106,13 @@ async def post_events(
 
 def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
     """[start, end) in whole UTC hours; naive times are UTC; default the last 7 days."""
+    try:
+        return _hours(start, end)
+    except OverflowError as exc:
+        raise BadRequest("`from` / `to` out of range") from exc
+
+
+def _hours(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
     end = _aware(end) if end else datetime.now(UTC)
     start = _aware(start) if start else end - DEFAULT_RANGE
     start = start.replace(minute=0, second=0, microsecond=0)

@@ -37,7 +37,9 @@ class BeaconEvent(BaseModel):
         pattern=ID_PATTERN, description="Random id kept in the browser; stored only as a hash"
     )
     at: int = Field(ge=0, description="Wall clock, epoch milliseconds")
-    player_time: float = Field(ge=0, le=7 * 86400, description="Position in the video, seconds")
+    player_time: float = Field(
+        ge=0, le=7 * 86400, allow_inf_nan=False, description="Position in the video, seconds"
+    )
     rendition: str = Field(default="", max_length=32)
     bitrate: int = Field(default=0, ge=0, le=10**10)
     duration_ms: int | None = Field(default=None, ge=0, le=86_400_000)
