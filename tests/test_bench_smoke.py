@@ -21,6 +21,23 @@ BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in 
 
 # Tiny sizes, and what each prints as its ratio against the reference of the same run.
 SMOKE: dict[str, tuple[list[str], str]] = {
+    "analytics_ingest": (
+        [
+            "--seconds",
+            "1",
+            "--batches",
+            "300",
+            "--concurrency",
+            "2",
+            "--events",
+            "4000",
+            "--videos",
+            "2",
+            "--n",
+            "3",
+        ],
+        r"ingest/floor = \d+\.\d\dx(.|\n)*raw/rollups = \d+\.\dx",
+    ),
     "contract_fuzz": (
         ["--requests", "1", "--max-examples", "1", "--max-runs", "1", "--phases", "fuzzing"],
         r"total: runs=2 requests=\d+ server_errors=0 check_failures=0",

@@ -23,6 +23,9 @@ from starlette.types import ASGIApp, Scope
 
 from streamcore import __version__, openapi
 from streamcore.admin.endpoints import router as admin_router
+from streamcore.analytics.asgi import BeaconFastPath
+from streamcore.analytics.endpoints import router as analytics_router
+from streamcore.analytics.ingest import BeaconIngest
 from streamcore.auth.endpoints import keys_router as api_keys_router
 from streamcore.auth.endpoints import router as auth_router
 from streamcore.config import Settings
@@ -115,6 +118,8 @@ def create_app(
         await signaling.start(current)
         app.state.playback = playback = Playback(current)
         await playback.start()
+        app.state.analytics = beacons = BeaconIngest(current)
+        beacons.start()
         stop = asyncio.Event()
         worker_task = asyncio.create_task(
             run_job_services(current, stop, consume=run_worker), name="job-services"
@@ -134,6 +139,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await worker_task
             await playback.stop()
+            await beacons.stop()
             if own:
                 await current.close()
 
@@ -232,6 +238,8 @@ def create_app(
     protected = error_responses(Unauthorized, Forbidden, TooManyRequests)
     app.include_router(ops_router)
     app.include_router(stream_router)
+    # Early: routes are matched in order, and beacons are the busiest API route.
+    app.include_router(analytics_router)
     app.include_router(auth_router)
     app.include_router(organizations_router)
     app.include_router(invitations_router)
@@ -252,8 +260,9 @@ def create_app(
 
 def asgi_app(app: FastAPI) -> ASGIApp:
     """The app as served: Socket.IO on /socket.io/ and playback on /stream/ in front of
-    the HTTP API (one port)."""
+    the HTTP API (one port), and player beacons on /analytics/events."""
     signaling: Signaling = app.state.signaling
     fast = StreamFastPath(app, lambda: app.state.playback)
-    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=fast)
+    beacons = BeaconFastPath(fast, lambda: app.state.analytics)
+    wrapped: ASGIApp = socketio.ASGIApp(signaling.sio, other_asgi_app=beacons)
     return wrapped

@@ -73,6 +73,8 @@ class TopicSettings(BaseModel):
     purge: str = "media.purge"
     # Every domain event of every video (video.*, transcript.*, upload.*), key = video id.
     events: str = "streamcore.events"
+    # Player beacons and stream-log facts, one record per batch (analytics).
+    analytics: str = "streamcore.analytics"
     dlq_suffix: str = ".dlq"
     # Put in front of every name (one broker shared by several deployments or tests).
     prefix: str = ""
@@ -261,6 +263,35 @@ class WebhookSettings(BaseModel):
     max_response_bytes: int = Field(default=4096, ge=0, le=4096)
 
 
+class AnalyticsSettings(BaseModel):
+    # Player beacons (`POST /analytics/events`): per request at most max_events events
+    # in at most max_body_bytes.
+    max_events: int = Field(default=50, ge=1, le=1000)
+    max_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    # Batches per playback token and per client address in a window.
+    token_limit: int = Field(default=120, ge=1)
+    address_limit: int = Field(default=1200, ge=1)
+    limit_window_seconds: int = Field(default=60, ge=1)
+    # Accepted events wait in memory and are written (embedded: one multi-row INSERT;
+    # Kafka: one record per batch) every flush_seconds or at flush_events; past
+    # max_buffered events new batches are dropped and counted.
+    flush_seconds: float = Field(default=1.0, gt=0)
+    flush_events: int = Field(default=2000, ge=1)
+    max_buffered: int = Field(default=200_000, ge=1)
+    # Events whose wall clock is further from the server's are refused (a clock
+    # set wrong, or junk).
+    max_clock_skew_seconds: int = Field(default=24 * 3600, ge=60)
+    # The rollup loop (workers) folds new events into views and (video, hour) rollups
+    # every rollup_seconds; at most rollup_views views a round.
+    rollup_seconds: float = Field(default=5.0, gt=0)
+    rollup_views: int = Field(default=500, ge=1)
+    # Raw events are kept raw_retention_days, views and rollups rollup_retention_days
+    # (13 months); the sweep runs every sweep_interval_seconds.
+    raw_retention_days: int = Field(default=30, ge=1)
+    rollup_retention_days: int = Field(default=396, ge=1)
+    sweep_interval_seconds: float = Field(default=3600.0, gt=0)
+
+
 class SignalingSettings(BaseModel):
     cors_allowed_origins: list[str] = ["*"]
     max_sdp_bytes: int = 64 * 1024
@@ -405,6 +436,7 @@ class Settings(BaseSettings):
     signaling: SignalingSettings = SignalingSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
 
     @model_validator(mode="after")
     def _whisper_enabled_alias(self) -> Settings:

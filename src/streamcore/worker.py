@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from streamcore.analytics import tasks as analytics_jobs
 from streamcore.config import Settings
 from streamcore.db.migrate import ensure_schema
 from streamcore.infra import Infra, build_infra
@@ -115,6 +116,7 @@ async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) 
         jobs.append(_sweep_abandoned_uploads(infra, stop))
         jobs.append(_sweep_work_dirs(infra, stop))
         jobs += webhook_services(infra, stop)
+        jobs += analytics_services(infra, stop)
     tasks = [asyncio.create_task(job) for job in jobs]
     try:
         await asyncio.gather(*tasks)
@@ -134,6 +136,16 @@ def webhook_services(infra: Infra, stop: asyncio.Event) -> list[Coroutine[Any, A
     else:
         fanout = run_outbox_fanout(infra, stop, dispatcher.wake.set)
     return [fanout, dispatcher.run(stop)]
+
+
+def analytics_services(infra: Infra, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
+    """The rollup (and retention sweep) and, in Kafka mode, the analytics topic's
+    consumer that writes the API nodes' beacon batches."""
+    jobs = [analytics_jobs.run_rollups(infra, stop)]
+    broker = infra.bus.broker
+    if broker is not None:
+        jobs.append(analytics_jobs.run_kafka_ingest(infra, broker, stop))
+    return jobs
 
 
 async def _sweep_abandoned_uploads(infra: Infra, stop: asyncio.Event) -> None:

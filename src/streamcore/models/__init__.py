@@ -1,5 +1,11 @@
 """All ORM tables; importing this package registers every one on Base.metadata."""
 
+from streamcore.models.analytics import (
+    AnalyticsEvent,
+    AnalyticsPending,
+    AnalyticsView,
+    analytics_rollups,
+)
 from streamcore.models.api_key import ApiKey
 from streamcore.models.asset import Asset, AssetSource, AssetStatus, TranscriptStatus
 from streamcore.models.event import OutboxEvent
@@ -16,6 +22,9 @@ from streamcore.models.worker import WorkerNode
 
 __all__ = [
     "FINAL_JOB_STATUSES",
+    "AnalyticsEvent",
+    "AnalyticsPending",
+    "AnalyticsView",
     "ApiKey",
     "Asset",
     "AssetSource",
@@ -42,4 +51,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WorkerNode",
+    "analytics_rollups",
 ]

@@ -14,6 +14,10 @@ from prometheus_client.process_collector import ProcessCollector
 # its first event happens shows no rate (and a histogram no quantile) for that event.
 UPLOAD_METHODS = ("multipart", "presign", "tus", "url")
 STREAM_KINDS = ("master", "variant", "segment")
+ANALYTICS_REFUSALS = (
+    "malformed", "too_large", "too_many", "empty", "invalid_event", "unknown_type",
+    "backwards", "clock", "no_token", "bad_token", "other_video", "rate_limited",
+)  # fmt: skip
 
 
 class Metrics:
@@ -106,6 +110,36 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.analytics_events = Counter(
+            "streamcore_analytics_events_total",
+            "Player beacon events written, by sink (db, kafka).",
+            ["sink"],
+            registry=r,
+        )
+        self.analytics_refused = Counter(
+            "streamcore_analytics_refused_total",
+            "Beacon batches refused (400/413/429), by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.analytics_dropped = Counter(
+            "streamcore_analytics_dropped_total",
+            "Beacon events accepted but dropped (buffer full, sink failing), by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.analytics_startup = Histogram(
+            "streamcore_analytics_startup_seconds",
+            "Video startup time reported by players: play request (view_start) to first frame.",
+            buckets=(0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30),
+            registry=r,
+        )
+        self.analytics_rebuffer = Histogram(
+            "streamcore_analytics_rebuffer_seconds",
+            "Duration of one rebuffering stall reported by players.",
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+            registry=r,
+        )
         self._initialise(job_kinds)
 
     def _initialise(self, job_kinds: tuple[str, ...]) -> None:
@@ -125,6 +159,12 @@ class Metrics:
             self.webhook_deliveries.labels(outcome)
         for reason in ("gone", "failing"):
             self.webhook_endpoints_disabled.labels(reason)
+        for sink in ("db", "kafka"):
+            self.analytics_events.labels(sink)
+        for reason in ANALYTICS_REFUSALS:
+            self.analytics_refused.labels(reason)
+        for reason in ("buffer_full", "sink_failed"):
+            self.analytics_dropped.labels(reason)
 
 
 def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> Callable[[], None]:

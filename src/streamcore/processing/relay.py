@@ -40,6 +40,7 @@ class Topics:
     transcribed: str
     purge: str
     events: str
+    analytics: str
     dlq_suffix: str
 
     @classmethod
@@ -52,6 +53,7 @@ class Topics:
             transcribed=t.prefix + t.transcribed,
             purge=t.prefix + t.purge,
             events=t.prefix + t.events,
+            analytics=t.prefix + t.analytics,
             dlq_suffix=t.dlq_suffix,
         )
 
@@ -66,7 +68,7 @@ class Topics:
 
     def all(self) -> list[str]:
         base = [self.ingest, self.transcode, self.transcribe, self.transcribed, self.purge]
-        return [*base, *(self.dlq(t) for t in base), self.events]
+        return [*base, *(self.dlq(t) for t in base), self.events, self.analytics]
 
     def for_event(self, name: str) -> str:
         """The configured topic of a domain event recorded under its logical name."""

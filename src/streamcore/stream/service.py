@@ -24,7 +24,7 @@ from streamcore.stream import http
 from streamcore.stream.cache import PlaylistCache
 from streamcore.stream.http import Reply
 from streamcore.stream.servable import Servable
-from streamcore.stream.viewlog import DatabaseViewSink, ViewLog
+from streamcore.stream.viewlog import ViewLog, build_sink
 from streamcore.videos import layout
 
 MASTER = layout.MASTER_PATH
@@ -131,7 +131,7 @@ class Playback:
         )
         self.servable = Servable(infra)
         self.views = ViewLog(
-            DatabaseViewSink(infra),
+            build_sink(infra),
             flush_seconds=cfg.view_log_flush_seconds,
             batch=cfg.view_log_batch,
             max_buffered=cfg.view_log_max_buffered,
@@ -170,7 +170,11 @@ class Playback:
                             headers.get("user-agent"),
                         )  # fmt: skip
                     return kind, reply
-                return kind, await self._file(claim, kind, content_type, headers)
+                reply = await self._file(claim, kind, content_type, headers)
+                if reply.status in (200, 206) and (reply.path or reply.chunks):
+                    sent = int(reply.headers.get("content-length", 0))
+                    self.views.add_bytes(claim.asset_id, claim.path, sent)
+                return kind, reply
             except (ObjectNotFound, InvalidKey) as exc:
                 raise NotFound("no such file in this stream") from exc
             except StorageError as exc:
