@@ -73,7 +73,11 @@ def page(context: BrowserContext) -> Page:
 def web_server(tmp_path_factory: pytest.TempPathFactory, secret: str) -> Iterator[LiveServer]:
     """One server for the browser tests: SQLite, local disk, embedded worker."""
     data_dir = tmp_path_factory.mktemp("server-web")
-    env = server_env(data_dir, f"sqlite+aiosqlite:///{data_dir / 'streamcore.db'}", secret)
+    env = server_env(
+        data_dir, f"sqlite+aiosqlite:///{data_dir / 'streamcore.db'}", secret,
+        # The playback analytics tests read the rollups: fold beacons every second.
+        STREAMCORE_ANALYTICS__ROLLUP_SECONDS="1",
+    )  # fmt: skip
     with live_server(data_dir, env) as server:
         yield server
 

@@ -31,6 +31,7 @@ from streamcore.errors import (
     Unauthorized,
     error_responses,
 )
+from streamcore.inputs.times import DateTimeParam
 from streamcore.videos import service as videos
 
 router = APIRouter(tags=["analytics"])
@@ -168,8 +169,8 @@ async def get_analytics(
     principal: PrincipalDep,
     project_id: str | None = None,
     video_id: str | None = None,
-    start: Annotated[datetime | None, FROM] = None,
-    end: Annotated[datetime | None, TO] = None,
+    start: Annotated[DateTimeParam | None, FROM] = None,
+    end: Annotated[DateTimeParam | None, TO] = None,
     interval: Interval = Interval.day,
     group_by: GroupBy | None = None,
 ) -> Any:
@@ -201,8 +202,8 @@ async def get_upload_analytics(
     principal: PrincipalDep,
     project_id: str | None = None,
     video_id: str | None = None,
-    start: Annotated[datetime | None, FROM] = None,
-    end: Annotated[datetime | None, TO] = None,
+    start: Annotated[DateTimeParam | None, FROM] = None,
+    end: Annotated[DateTimeParam | None, TO] = None,
 ) -> Any:
     """Uploads of a project or a video by method and outcome, bytes received, and
     failures by error class, from the upload log."""

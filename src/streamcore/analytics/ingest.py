@@ -140,8 +140,8 @@ class Checker:
                     "type": e.type,
                     "at": e.at,
                     "player_time": e.player_time,
-                    "rendition": e.rendition,
-                    "bitrate": e.bitrate,
+                    "rendition": e.rendition or "",
+                    "bitrate": e.bitrate or 0,
                     "duration_ms": e.duration_ms,
                     "error_code": e.error_code,
                 }

@@ -40,8 +40,9 @@ class BeaconEvent(BaseModel):
     player_time: float = Field(
         ge=0, le=7 * 86400, allow_inf_nan=False, description="Position in the video, seconds"
     )
-    rendition: str = Field(default="", max_length=32)
-    bitrate: int = Field(default=0, ge=0, le=10**10)
+    # Null until the player knows which rendition plays (before the first level loads).
+    rendition: str | None = Field(default=None, max_length=32)
+    bitrate: int | None = Field(default=None, ge=0, le=10**10)
     duration_ms: int | None = Field(default=None, ge=0, le=86_400_000)
     error_code: str | None = Field(default=None, max_length=64)
 

@@ -110,8 +110,8 @@ def player_config(infra: Infra, claim: StreamClaim, name: str, asset: Asset) -> 
         "thumbnails": sign(thumbnails) if thumbnails else None,
         "captions": captions,
         "expires_at": claim.expires_at,
-        # POST target of the playback beacons; null until the analytics endpoint lands.
-        "beacons": None,
+        # POST target of the playback beacons (analytics; the token authenticates them).
+        "beacons": "/analytics/events",
     }
 
 
