@@ -171,6 +171,7 @@ def _upload(ports: list[int], token: str, project: str, clip: Path, rng: random.
     """One form upload through a random live API node; retried until a node accepts it
     (a request cut by a kill is not an accepted upload)."""
     deadline = time.monotonic() + 120
+    seen: list[str] = []
     while time.monotonic() < deadline:
         port = rng.choice(ports)
         try:
@@ -182,10 +183,11 @@ def _upload(ports: list[int], token: str, project: str, clip: Path, rng: random.
                 )  # fmt: skip
             if resp.status_code == 201:
                 return str(resp.json()["id"])
-        except httpx.HTTPError:
-            pass
+            seen.append(f"{port}: {resp.status_code} {resp.text[:200]}")
+        except httpx.HTTPError as exc:
+            seen.append(f"{port}: {type(exc).__name__}")
         time.sleep(0.3)
-    raise AssertionError("no API node accepted an upload for 120 s")
+    raise AssertionError(f"no API node accepted an upload for 120 s; last answers: {seen[-5:]}")
 
 
 def _statuses(ports: list[int], token: str, ids: list[str]) -> dict[str, str]:
