@@ -13,11 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.fixtures.services import LiveServer
 from tests.helpers import create_project, upload, wait_final
-from tests.web.conftest import DESKTOP
+from tests.web.conftest import DESKTOP, Account, make_account
+from tests.web.console_pages import api_token, sign_in, snap
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +27,14 @@ SEGMENT = re.compile(r"/stream/[^/?]+\.(ts|m4s|mp4)(\?|$)")
 
 
 @pytest.fixture(scope="module")
-def api(web_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=web_server.base_url, timeout=60, headers=web_server.auth_headers
-    ) as c:
+def analyst(web_server: LiveServer) -> Account:
+    return make_account(web_server, "analyst@console.test")
+
+
+@pytest.fixture(scope="module")
+def api(web_server: LiveServer, analyst: Account) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {api_token(web_server, analyst)}"}
+    with httpx.Client(base_url=web_server.base_url, timeout=60, headers=headers) as c:
         yield c
 
 
@@ -76,7 +81,11 @@ def watch(page: Page, url: str, seconds: float) -> None:
 
 
 def test_a_watched_video_shows_its_view_watch_time_startup_rebuffers_and_viewers(
-    browser: Browser, api: httpx.Client, clip: dict[str, Any]
+    browser: Browser,
+    api: httpx.Client,
+    clip: dict[str, Any],
+    web_server: LiveServer,
+    analyst: Account,
 ) -> None:
     video_id = clip["id"]
     first = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
@@ -118,3 +127,23 @@ def test_a_watched_video_shows_its_view_watch_time_startup_rebuffers_and_viewers
     assert totals["rebuffer_percentage"] is not None, totals
     assert totals["rebuffer_percentage"] > 0
     assert totals["bytes_served"] > 0, totals
+
+    # The console shows the same numbers: the project's top videos, the video's page.
+    third = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    try:
+        console(third.new_page(), web_server, analyst, video_id)
+    finally:
+        third.close()
+
+
+def console(page: Page, web_server: LiveServer, analyst: Account, video_id: str) -> None:
+    sign_in(page, web_server, analyst)
+    page.goto(f"{web_server.base_url}/console/analytics")
+    top = page.locator("#top-videos tbody tr")
+    expect(top).to_have_count(1)
+    expect(top.first).to_contain_text("Watched")
+    expect(top.first.locator("td").nth(1)).to_have_text("2")
+    expect(page.locator(".tile", has_text="Unique viewers")).to_contain_text("2")
+    snap(page, "console-analytics")
+    page.goto(f"{web_server.base_url}/console/videos/{video_id}")
+    expect(page.locator("#analytics .tile", has_text="Views")).to_contain_text("2")

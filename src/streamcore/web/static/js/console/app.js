@@ -10,6 +10,7 @@ import { renderVideos } from "./videos.js";
 import { renderVideo } from "./video.js";
 import { renderKeys } from "./keys.js";
 import { renderWebhooks } from "./webhooks.js";
+import { renderAnalytics } from "./analytics.js";
 import { renderAdmin } from "./admin.js";
 
 /**
@@ -35,6 +36,7 @@ const ROUTES = [
   [/^\/projects\/?$/, renderProjects, "projects", false],
   [/^\/keys\/?$/, renderKeys, "keys", true],
   [/^\/webhooks\/?$/, renderWebhooks, "webhooks", true],
+  [/^\/analytics\/?$/, renderAnalytics, "analytics", true],
   [/^\/admin\/?$/, renderAdmin, "admin", false],
 ];
 
@@ -140,7 +142,7 @@ async function route() {
  */
 function shell(user, active, main) {
   const project = currentProject();
-  /** @param {"videos" | "keys" | "webhooks" | "projects" | "admin"} name @param {string} label */
+  /** @param {"videos" | "keys" | "webhooks" | "analytics" | "projects" | "admin"} name @param {string} label */
   const link = (name, label) =>
     h(`a.navlink${name === active ? ".active" : ""}`, { href: `${BASE}/${name}`, "data-nav": name }, icon(name), label);
   const picker = /** @type {HTMLSelectElement} */ (
@@ -149,7 +151,7 @@ function shell(user, active, main) {
   );
   picker.addEventListener("change", () => {
     pickProject(picker.value);
-    navigate(active === "keys" || active === "webhooks" ? `/${active}` : "/videos");
+    navigate(active === "keys" || active === "webhooks" || active === "analytics" ? `/${active}` : "/videos");
   });
   const menu = h("button.menu-toggle", { type: "button", "aria-label": "Menu" }, "☰");
   const side = h(
@@ -161,6 +163,7 @@ function shell(user, active, main) {
       link("videos", "Videos"),
       link("keys", "API keys"),
       link("webhooks", "Webhooks"),
+      link("analytics", "Analytics"),
     ),
     h("div.navgroup",
       h("small", "Account"),

@@ -254,6 +254,7 @@ const ICONS = {
   videos: "M4 5h16v14H4z M10 9l5 3-5 3z",
   keys: "M21 2l-2 2m-7.6 7.6a5.5 5.5 0 1 1-7.8 7.8 5.5 5.5 0 0 1 7.8-7.8zm0 0L15.5 7.5m0 0l3 3L22 7l-3-3m-3.5 3.5L19 4",
   webhooks: "M7 7h11l-3-3 M17 17H6l3 3",
+  analytics: "M4 20V10 M10 20V4 M16 20v-7 M22 20H2",
   projects: "M4 4h7v7H4z M13 4h7v7h-7z M4 13h7v7H4z M13 13h7v7h-7z",
   upload: "M12 16V4 M7 9l5-5 5 5 M4 16v4h16v-4",
   lock: "M6 11h12v10H6z M8 11V7a4 4 0 0 1 8 0v4",

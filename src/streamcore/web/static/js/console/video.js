@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { badge, busy, confirmDialog, copyButton, field, fill, h, progressBar, showError, toast, when } from "./dom.js";
 import { createPlayer } from "./player.js";
+import { renderVideoAnalytics } from "./analytics.js";
 import { watch } from "./realtime.js";
 import { posterOf, WORKING } from "./videos.js";
 import { formatBytes, formatDuration } from "../format.js";
@@ -35,6 +36,7 @@ export async function renderVideo(ctx) {
   const downloads = h("section.card#downloads");
   const editBox = h("section.card#edit");
   const embedBox = h("section.card#embed");
+  const analyticsBox = h("section.card#analytics");
   /** @type {import("./player.js").Player | null} */
   let player = null;
   ctx.cleanup(() => player?.destroy());
@@ -47,6 +49,7 @@ export async function renderVideo(ctx) {
     renderDownloads();
     void renderTranscript();
     renderEmbed();
+    if (video.playable) void renderVideoAnalytics(analyticsBox, video.id);
   }
 
   async function reload() {
@@ -206,7 +209,7 @@ export async function renderVideo(ctx) {
 
   fill(ctx.main, head,
     h("div.video-grid",
-      h("div.col-main", playerBox, transcriptBox, embedBox),
+      h("div.col-main", playerBox, transcriptBox, analyticsBox, embedBox),
       h("div.col-side", statusBox, details, downloads, editBox)));
   renderAll();
   renderEdit();
