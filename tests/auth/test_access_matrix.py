@@ -394,6 +394,11 @@ ROUTES = [
     Route("GET", "/docs/oauth2-redirect", public(200)),
     Route("GET", "/stream/{token}", public(403), "/stream/not-a-token.m3u8"),
     Route("HEAD", "/stream/{token}", public(403), "/stream/not-a-token.m3u8"),
+    # Beacons: the playback token in the batch is the credential, whoever calls; a batch
+    # without one is a 400 for everybody (tests/analytics checks the token rules).
+    Route("POST", "/analytics/events", public(400), build=body({"events": []})),
+    Route("GET", "/analytics", READ, "/analytics?project_id={project}"),
+    Route("GET", "/analytics/uploads", READ, "/analytics/uploads?project_id={project}"),
     Route(
         "POST",
         "/auth/login",
