@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Scope
@@ -77,6 +78,15 @@ STATUS_NAMES = {
     415: "UnsupportedMediaType",
     429: "TooManyRequests",
 }
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    """The SQLSTATE of a database error, where the driver tells it."""
+    for err in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = getattr(err, "sqlstate", None) or getattr(err, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return ""
 
 
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
@@ -221,6 +231,19 @@ def create_app(
             headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return JSONResponse(
             {"error": name, "detail": str(exc.detail)}, status_code=exc.status_code, headers=headers
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # SQLSTATE class 22 (data exception): the database refused a value the schema
+        # allows, e.g. a NUL character in text, which PostgreSQL cannot store. The
+        # request is at fault and nothing of it was stored. Anything else is ours.
+        if not _sqlstate(exc).startswith("22"):
+            return await unexpected(request, exc)
+        log.info("http.unstorable_value", error=str(exc.orig)[:300])
+        return JSONResponse(
+            {"error": "BadRequest", "detail": "a value cannot be stored (NUL characters in text?)"},
+            status_code=400,
         )
 
     @app.exception_handler(Exception)

@@ -166,6 +166,12 @@ async def test_bad_listing_requests_are_clear_400s(lib: Api) -> None:
             "/videos", params={"project_id": project, "created_after": "2026-01-01T00:00:00Z"}
         )
         assert fine.status_code == 200, fine.text
+        # PostgreSQL stores no NUL in text: a clear 400, and the name stays as it was.
+        for path in (f"/projects/{project}",):
+            nul = await c.patch(path, json={"name": "a\u0000b"})
+            assert nul.status_code == 400, nul.text
+            assert nul.json()["error"] == "BadRequest"
+        assert (await c.get(f"/projects/{project}")).json()["name"] == "library"
         # Booleans in bodies are JSON booleans: 0 or "yes" are refused, not coerced.
         for value in (0, 1, "yes", "true"):
             patch = await c.patch(f"/projects/{project}", json={"auto_transcribe": value})
