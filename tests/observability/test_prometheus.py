@@ -117,6 +117,22 @@ def _play(client: httpx.Client, playback_url: str) -> None:
     assert playlist.status_code == 200
     segment = next(u for u in playlist.text.splitlines() if u and not u.startswith("#"))
     assert client.get(httpx.URL(str(playlist.url)).join(segment)).status_code == 200
+    # The player's beacons of that view: a start, its first frame, one stall.
+    token = httpx.URL(playback_url).path.rsplit("/", 1)[1].removesuffix(".m3u8")
+    now = int(time.time() * 1000)
+    view = {"view_id": "prometheus-view-1", "viewer_id": "prometheus-viewer", "player_time": 0}
+    events = [
+        {**view, "type": kind, "at": now + offset, **extra}
+        for kind, offset, extra in (
+            ("view_start", 0, {}),
+            ("first_frame", 900, {}),
+            ("rebuffer_start", 2000, {}),
+            ("rebuffer_end", 2600, {"duration_ms": 600}),
+            ("view_end", 4000, {}),
+        )
+    ]
+    beacons = client.post("/analytics/events", json={"token": token, "events": events})
+    assert beacons.status_code == 202, beacons.text
 
 
 def test_every_grafana_panel_has_data_after_one_pipeline_run(
