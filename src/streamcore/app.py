@@ -80,6 +80,23 @@ STATUS_NAMES = {
 }
 
 
+DRAIN_BYTES = 1024 * 1024
+DRAIN_SECONDS = 2.0
+
+
+async def _drain(request: Request) -> None:
+    """Read (and drop) what is left of a refused body, up to a bound, before answering:
+    a server that answers and closes while the client still sends makes most clients
+    see a reset instead of the 413. A body already read, or a larger one, is left."""
+    got = 0
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for chunk in request.stream():
+                got += len(chunk)
+                if got > DRAIN_BYTES:
+                    break
+
+
 def _sqlstate(exc: DBAPIError) -> str:
     """The SQLSTATE of a database error, where the driver tells it."""
     for err in (exc.orig, getattr(exc.orig, "__cause__", None)):
@@ -209,6 +226,8 @@ def create_app(
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        if exc.status_code == 413:
+            await _drain(request)
         return JSONResponse(
             {"error": exc.name, "detail": exc.detail},
             status_code=exc.status_code,

@@ -30,7 +30,9 @@ class Account:
     password: str
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an event loop in this thread
+# while it is started, and the asyncio tests that run after these need the thread free.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if shutil.which(CHROMIUM) is None:
         raise RuntimeError(f"{CHROMIUM} not found: `make setup` installs Debian's chromium")
@@ -38,7 +40,7 @@ def playwright() -> Iterator[Playwright]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
