@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from streamcore.adapters.bus.base import Broker, BusError, Record
+from streamcore.adapters.bus.base import Broker, BusError, Record, commit_batch, rewind_batch
 from streamcore.analytics import repository, service
 from streamcore.db.base import new_id
 from streamcore.infra import Infra
@@ -125,18 +125,10 @@ async def run_kafka_ingest(infra: Infra, broker: Broker, stop: asyncio.Event) ->
                     await write_records(infra, records)
                 except Exception:
                     log.exception("analytics.ingest_failed")
-                    firsts: dict[tuple[str, int], Record] = {}
-                    for record in records:
-                        firsts.setdefault((record.topic, record.partition), record)
-                    for record in firsts.values():
-                        consumer.rewind(record)
+                    rewind_batch(consumer, records)
                     await asyncio.sleep(1.0)
                     continue
-                last: dict[tuple[str, int], Record] = {}
-                for record in records:
-                    last[(record.topic, record.partition)] = record
-                for record in last.values():
-                    await consumer.commit(record)
+                await commit_batch(consumer, records)
         except BusError as exc:
             log.warning("analytics.consumer_unavailable", error=str(exc)[:300])
             await asyncio.sleep(1.0)

@@ -18,7 +18,13 @@ from typing import Any
 
 import structlog
 
-from streamcore.adapters.bus.base import Broker, BusError, Consumer, Record
+from streamcore.adapters.bus.base import (
+    Broker,
+    BusError,
+    Record,
+    commit_batch,
+    rewind_batch,
+)
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
 from streamcore.processing.consumers import consumer_options
@@ -76,15 +82,6 @@ async def handle_records(infra: Infra, records: list[Record]) -> int:
     return made
 
 
-async def _commit(consumer: Consumer, records: list[Record]) -> None:
-    """The last record of each partition (offsets only after the deliveries committed)."""
-    last: dict[tuple[str, int], Record] = {}
-    for record in records:
-        last[(record.topic, record.partition)] = record
-    for record in last.values():
-        await consumer.commit(record)
-
-
 async def run_kafka_fanout(
     infra: Infra, broker: Broker, stop: asyncio.Event, woke: Callable[[], None]
 ) -> None:
@@ -102,16 +99,12 @@ async def run_kafka_fanout(
                     made = await handle_records(infra, records)
                 except Exception:
                     log.exception("webhooks.fanout_failed")
-                    firsts: dict[tuple[str, int], Record] = {}
-                    for record in records:
-                        firsts.setdefault((record.topic, record.partition), record)
-                    for record in firsts.values():
-                        consumer.rewind(record)
+                    rewind_batch(consumer, records)
                     await asyncio.sleep(1.0)
                     continue
                 if made:
                     woke()
-                await _commit(consumer, records)
+                await commit_batch(consumer, records)
         except BusError as exc:
             log.warning("webhooks.consumer_unavailable", error=str(exc)[:300])
             await asyncio.sleep(1.0)

@@ -77,6 +77,25 @@ class Consumer(Protocol):
     def rewind(self, record: Record) -> None: ...
 
 
+async def commit_batch(consumer: Consumer, records: list[Record]) -> None:
+    """Commit a handled batch: the last record of each partition."""
+    last: dict[tuple[str, int], Record] = {}
+    for record in records:
+        last[(record.topic, record.partition)] = record
+    for record in last.values():
+        await consumer.commit(record)
+
+
+def rewind_batch(consumer: Consumer, records: list[Record]) -> None:
+    """Deliver a batch whose handling failed again: back to the first record of each
+    partition."""
+    firsts: dict[tuple[str, int], Record] = {}
+    for record in records:
+        firsts.setdefault((record.topic, record.partition), record)
+    for record in firsts.values():
+        consumer.rewind(record)
+
+
 class Broker(Protocol):
     """Publishing and consuming records on topics, and lag readings."""
 
