@@ -9,8 +9,6 @@ down or slower than the players) drops new batches and counts them."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -26,6 +24,7 @@ from pydantic import ValidationError
 from streamcore.adapters.bus.base import Broker, Outgoing
 from streamcore.adapters.ratelimit import RateLimiterUnavailable
 from streamcore.analytics import repository
+from streamcore.analytics.flusher import PeriodicFlusher
 from streamcore.analytics.metrics import EVENT_TYPES
 from streamcore.analytics.schemas import BeaconBatch
 from streamcore.errors import BadRequest, PayloadTooLarge, TooManyRequests
@@ -210,21 +209,18 @@ class KafkaEventSink:
         )
 
 
-class EventBuffer:
+class EventBuffer(PeriodicFlusher):
+    task_name = "analytics-flush"
+
     def __init__(self, sink: EventSink, infra: Infra) -> None:
         cfg = infra.settings.analytics
+        super().__init__(cfg.flush_seconds)
         self.sink = sink
         self.metrics = infra.metrics
-        self.flush_seconds = cfg.flush_seconds
         self.flush_events = cfg.flush_events
         self.max_buffered = cfg.max_buffered
         self.buffered = 0
         self._batches: deque[Accepted] = deque()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        # One flush at a time: a flush() called while the flusher writes returns only
-        # once that write is done (stop(), tests).
-        self._flushing = asyncio.Lock()
 
     def add(self, batch: Accepted) -> bool:
         """Called in the request: append, never wait. False when full (dropped)."""
@@ -235,24 +231,8 @@ class EventBuffer:
         self._batches.append(batch)
         self.buffered += n
         if self.buffered >= self.flush_events:
-            self._wake.set()
+            self.wake()
         return True
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="analytics-flush")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.flush()
-
-    async def flush(self) -> None:
-        async with self._flushing:
-            await self._flush()
 
     async def _flush(self) -> None:
         while self._batches:
@@ -274,13 +254,6 @@ class EventBuffer:
                 else:
                     self.metrics.analytics_dropped.labels("sink_failed").inc(count)
                 return
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.flush_seconds)
-            self._wake.clear()
-            await self.flush()
 
 
 class BeaconIngest:

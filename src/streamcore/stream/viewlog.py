@@ -12,8 +12,6 @@ them, rather than slowing playback down or growing without bound."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -25,6 +23,7 @@ from sqlalchemy import insert
 
 from streamcore.adapters.bus.base import Broker, Outgoing
 from streamcore.analytics import service as analytics
+from streamcore.analytics.flusher import PeriodicFlusher
 from streamcore.db.base import new_id, utcnow
 from streamcore.infra import Infra
 from streamcore.models import StreamLog
@@ -112,12 +111,14 @@ def rendition_of(path: str) -> str:
     return parts[1][:32] if len(parts) == 3 and parts[0] == "hls" else ""
 
 
-class ViewLog:
+class ViewLog(PeriodicFlusher):
+    task_name = "view-log-flush"
+
     def __init__(
         self, sink: ViewSink, *, flush_seconds: float, batch: int, max_buffered: int
     ) -> None:
+        super().__init__(flush_seconds)
         self.sink = sink
-        self.flush_seconds = flush_seconds
         self.batch = batch
         self.max_buffered = max_buffered
         self.dropped = 0
@@ -125,9 +126,6 @@ class ViewLog:
         self._buffer: list[View] = []
         # (video, rendition, hour start epoch s) -> [requests, bytes]
         self._traffic: dict[tuple[str, str, int], list[int]] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._flushing = asyncio.Lock()
 
     def record(
         self,
@@ -148,7 +146,7 @@ class ViewLog:
             View(asset_id, path, kind, status_code, bytes_sent, client_ip, ua, utcnow())
         )
         if len(self._buffer) >= self.batch:
-            self._wake.set()
+            self.wake()
 
     def add_bytes(self, asset_id: str, path: str, sent: int) -> None:
         """A segment (or other file) served: counted, never written per request."""
@@ -159,24 +157,6 @@ class ViewLog:
         acc = self._traffic.setdefault((asset_id, rendition_of(path), hour), [0, 0])
         acc[0] += 1
         acc[1] += sent
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="view-log-flush")
-
-    async def stop(self) -> None:
-        """Stop the flusher and write what is buffered."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.flush()
-
-    async def flush(self) -> None:
-        # One at a time: a flush() while the flusher writes returns once that is done.
-        async with self._flushing:
-            await self._flush()
 
     async def _flush(self) -> None:
         await self._flush_traffic()
@@ -209,10 +189,3 @@ class ViewLog:
                 acc = self._traffic.setdefault(key, [0, 0])
                 acc[0] += n
                 acc[1] += sent
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.flush_seconds)
-            self._wake.clear()
-            await self.flush()
