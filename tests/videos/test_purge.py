@@ -5,8 +5,6 @@ backend's own (boto/azure SDK or the directory), not the adapter under test."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +16,7 @@ from azure.storage.blob.aio import ContainerClient
 from sqlalchemy import select
 
 from streamcore.adapters.storage.azure import AzureBlobStorage
-from streamcore.adapters.storage.base import ObjectStorage, StorageUnavailable
+from streamcore.adapters.storage.base import ObjectStorage
 from streamcore.adapters.storage.local import LocalStorage
 from streamcore.adapters.storage.s3 import S3Storage
 from streamcore.db.base import new_id
@@ -63,7 +61,6 @@ async def store(
     elif request.param == "s3":
         s3: S3Server = request.getfixturevalue("s3_server")
         backend = S3Storage(s3.config(bucket=name, create_bucket=True))
-        await writable(backend)
     else:
         az: AzureServer = request.getfixturevalue("azure_server")
         backend = AzureBlobStorage(az.config(container=name, create_container=True))
@@ -72,21 +69,6 @@ async def store(
         yield request.param, backend
     finally:
         await backend.close()
-
-
-async def writable(backend: ObjectStorage, timeout: float = 60) -> None:
-    """Wait until a bucket made just now takes writes: SeaweedFS answers InternalError
-    to a put in a bucket whose creation its filer has not settled yet."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            await backend.put_bytes("ready-check", b"ok")
-            await backend.delete("ready-check")
-            return
-        except StorageUnavailable:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.3)
 
 
 async def listed(request: pytest.FixtureRequest, backend: ObjectStorage, prefix: str) -> list[str]:
