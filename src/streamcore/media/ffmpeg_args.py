@@ -53,42 +53,10 @@ def hls_ladder_args(
     codec_args: list[str] = []
 
     if info.has_video:
-        n = len(renditions)
-        # A constant output rate (capped at 60) keeps 2 s GOPs aligned with segments,
-        # also for variable-frame-rate sources.
-        fps = output_fps(info)
-        pre = f"fps={fps:g}," if fps else ""
-        chains = [f"[0:v:0]{pre}split={n}" + "".join(f"[s{i}]" for i in range(n))]
-        for i, r in enumerate(renditions):
-            chains.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1[v{i}]")
-        args += ["-filter_complex", ";".join(chains)]
-        gop = gop_frames(info, segment_seconds)
-        codec_args += [
-            "-c:v",
-            "libx264",
-            "-preset",
-            preset,
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            str(gop),
-            "-keyint_min",
-            str(gop),
-            "-sc_threshold",
-            "0",
-            "-force_key_frames",
-            "expr:gte(t,n_forced*2)",
-        ]
+        args += ["-filter_complex", ladder_video_graph(info, renditions)]
+        codec_args += ladder_video_codec_args(info, renditions, preset, segment_seconds)
         for i, r in enumerate(renditions):
             maps += ["-map", f"[v{i}]"]
-            codec_args += [
-                f"-b:v:{i}",
-                f"{r.video_kbps}k",
-                f"-maxrate:v:{i}",
-                f"{int(r.video_kbps * 1.07)}k",
-                f"-bufsize:v:{i}",
-                f"{r.video_kbps * 2}k",
-            ]
             entry = f"v:{i}"
             if info.has_audio:
                 maps += ["-map", "0:a:0"]
@@ -128,6 +96,40 @@ def hls_ladder_args(
         "-nostats",
         str(out_dir / "%v" / VARIANT_PLAYLIST),
     ]
+    return args
+
+
+def ladder_video_graph(info: MediaInfo, renditions: list[Rendition]) -> str:
+    """The filter graph from the source's first video stream to one output per rung,
+    labelled [v0] (the top rung) to [v{n-1}]: decoded once, split, scaled."""
+    n = len(renditions)
+    # A constant output rate (capped at 60) keeps 2 s GOPs aligned with segments,
+    # also for variable-frame-rate sources.
+    fps = output_fps(info)
+    pre = f"fps={fps:g}," if fps else ""
+    chains = [f"[0:v:0]{pre}split={n}" + "".join(f"[s{i}]" for i in range(n))]
+    for i, r in enumerate(renditions):
+        chains.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1[v{i}]")
+    return ";".join(chains)
+
+
+def ladder_video_codec_args(
+    info: MediaInfo, renditions: list[Rendition], preset: str, segment_seconds: int
+) -> list[str]:
+    """H.264 for every rung (output video streams v:0..v:n-1 in rung order): GOPs that
+    cut on segment boundaries, each rung's bitrate with a peak cap for HLS."""
+    gop = gop_frames(info, segment_seconds)
+    args = [
+        "-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p",
+        "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
+        "-force_key_frames", "expr:gte(t,n_forced*2)",
+    ]  # fmt: skip
+    for i, r in enumerate(renditions):
+        args += [
+            f"-b:v:{i}", f"{r.video_kbps}k",
+            f"-maxrate:v:{i}", f"{int(r.video_kbps * 1.07)}k",
+            f"-bufsize:v:{i}", f"{r.video_kbps * 2}k",
+        ]  # fmt: skip
     return args
 
 
