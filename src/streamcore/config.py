@@ -71,6 +71,10 @@ class TopicSettings(BaseModel):
     transcribed: str = "media.transcribed"
     # Purges of deleted videos (every object under the asset's prefix).
     purge: str = "media.purge"
+    # A long source's chunks (any worker takes any chunk), its audio and its stitch.
+    transcode_chunk: str = "media.transcode_chunk"
+    transcode_audio: str = "media.transcode_audio"
+    stitch: str = "media.stitch"
     # Every domain event of every video (video.*, transcript.*, upload.*), key = video id.
     events: str = "streamcore.events"
     # Player beacons and stream-log facts, one record per batch (analytics).
@@ -165,6 +169,12 @@ class MediaSettings(BaseModel):
     loudness_target_lufs: float = Field(default=-16.0, ge=-70, le=-5)
     loudness_true_peak: float = Field(default=-1.5, ge=-9, le=0)
     loudness_range: float = Field(default=11.0, ge=1, le=50)
+    # Sources longer than this are cut into chunks that many workers encode at once
+    # (0: never); each about chunk_seconds long, the first one first_chunk_seconds so
+    # the video plays soon. Both are rounded to whole segments.
+    chunk_threshold_seconds: float = Field(default=120.0, ge=0)
+    chunk_seconds: float = Field(default=60.0, gt=0)
+    first_chunk_seconds: float = Field(default=4.0, gt=0)
 
 
 class StreamSettings(BaseModel):

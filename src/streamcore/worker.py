@@ -25,6 +25,7 @@ from streamcore.infra import Infra, build_infra
 from streamcore.observability.health import wait_until_ready
 from streamcore.observability.logging import configure_logging
 from streamcore.observability.metrics import serve_metrics
+from streamcore.processing import chunk_tasks
 from streamcore.processing import service as processing
 from streamcore.processing import tasks as video_jobs
 from streamcore.processing.consumers import ConsumerPool
@@ -89,7 +90,7 @@ async def _until_stopped(step: Coroutine[Any, Any, None], stop: asyncio.Event) -
 
 def job_registry() -> JobRegistry:
     """Every kind of job this worker runs, with its spec."""
-    return registry(video_jobs.SPECS, transcript_jobs.SPECS, library_jobs.SPECS)
+    return registry(video_jobs.SPECS, chunk_tasks.SPECS, transcript_jobs.SPECS, library_jobs.SPECS)
 
 
 async def run_job_services(infra: Infra, stop: asyncio.Event, *, consume: bool) -> None:

@@ -38,6 +38,9 @@ def test_stats_show_the_embedded_worker_jobs_and_failures(
         "media.transcode",
         "media.transcribe",
         "media.purge",
+        "media.transcode_chunk",
+        "media.transcode_audio",
+        "media.stitch",
     ]
     assert stats["total_lag"] == 0
     assert stats["jobs"]["failed"] >= 1

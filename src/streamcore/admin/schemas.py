@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,5 +68,8 @@ class JobRead(BaseModel):
     cancel_requested: bool
     error_class: str | None
     last_error: str | None
+    # A chunk's part of its video: {"run", "index", "start", "end"} (seconds).
+    params: dict[str, Any] | None = None
+    progress: float = 0.0
     published_at: datetime | None
     finished_at: datetime | None

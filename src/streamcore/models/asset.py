@@ -87,6 +87,9 @@ class Asset(IdMixin, TimestampMixin, Base):
 
     # Derivative files, by kind: {"mp3": key, "mp4": key, "posters": {width: key}, ...}.
     derivatives: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    # A long source's chunked run: {"run": planning job id, "spans": [[start, end], ...],
+    # "audio": bool}; NULL for a single-pass transcode.
+    chunk_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     progress: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
     eta_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)

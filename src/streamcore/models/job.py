@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamcore.db.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -15,6 +16,11 @@ class JobKind(enum.StrEnum):
     transcribe = "transcribe"
     # DELETE /videos/{id}: remove every object of the asset, then its tombstone.
     purge = "purge"
+    # A long source, cut at ingest: every rung of one span (params: run, index, start,
+    # end), the whole audio once beside them, and the stitch when all of them are done.
+    transcode_chunk = "transcode_chunk"
+    transcode_audio = "transcode_audio"
+    stitch = "stitch"
 
 
 class JobStatus(enum.StrEnum):
@@ -63,5 +69,9 @@ class Job(IdMixin, TimestampMixin, Base):
     # Outbox (Kafka mode): when the relay last put this job's message on the bus; NULL
     # means a message is owed (a new or re-queued job, or a dead one's DLQ record).
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What this job works on within its asset (a chunk's span) and what it leaves for
+    # the jobs after it (a chunk's segments), for kinds that have them.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -39,6 +39,9 @@ class Topics:
     transcribe: str
     transcribed: str
     purge: str
+    transcode_chunk: str
+    transcode_audio: str
+    stitch: str
     events: str
     analytics: str
     dlq_suffix: str
@@ -52,6 +55,9 @@ class Topics:
             transcribe=t.prefix + t.transcribe,
             transcribed=t.prefix + t.transcribed,
             purge=t.prefix + t.purge,
+            transcode_chunk=t.prefix + t.transcode_chunk,
+            transcode_audio=t.prefix + t.transcode_audio,
+            stitch=t.prefix + t.stitch,
             events=t.prefix + t.events,
             analytics=t.prefix + t.analytics,
             dlq_suffix=t.dlq_suffix,
@@ -68,6 +74,7 @@ class Topics:
 
     def all(self) -> list[str]:
         base = [self.ingest, self.transcode, self.transcribe, self.transcribed, self.purge]
+        base += [self.transcode_chunk, self.transcode_audio, self.stitch]
         return [*base, *(self.dlq(t) for t in base), self.events, self.analytics]
 
     def for_event(self, name: str) -> str:

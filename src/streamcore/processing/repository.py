@@ -21,10 +21,17 @@ class JobRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, asset_id: str, kind: JobKind, max_attempts: int) -> Job:
+    async def add(
+        self,
+        asset_id: str,
+        kind: JobKind,
+        max_attempts: int,
+        params: dict[str, Any] | None = None,
+    ) -> Job:
         job = Job(
             asset_id=asset_id,
             kind=kind,
+            params=params,
             status=JobStatus.queued,
             attempts=0,
             max_attempts=max_attempts,
@@ -206,6 +213,15 @@ class JobRepository:
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.session.execute(select(Job.status, func.count()).group_by(Job.status))
         return {str(status): int(count) for status, count in rows.all()}
+
+    async def of_kinds(self, asset_id: str, kinds: Sequence[JobKind]) -> Sequence[Job]:
+        """Every job of the asset of these kinds, any status, oldest first."""
+        stmt = (
+            select(Job)
+            .where(Job.asset_id == asset_id, Job.kind.in_(list(kinds)))
+            .order_by(Job.created_at, Job.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
 
     async def active_for_asset(self, asset_id: str, *, for_update: bool = False) -> Sequence[Job]:
         stmt = select(Job).where(

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
     from streamcore.infra import Infra
 
 # What a replayed job puts its asset back to.
-REPLAY_STATUS = {JobKind.ingest: AssetStatus.uploaded, JobKind.transcode: AssetStatus.transcoding}
+REPLAY_STATUS = {
+    JobKind.ingest: AssetStatus.uploaded,
+    JobKind.transcode: AssetStatus.transcoding,
+    JobKind.stitch: AssetStatus.transcoding,
+}
 RETRYABLE = frozenset({JobStatus.dead, JobStatus.failed, JobStatus.cancelled})
 
 
@@ -38,8 +42,15 @@ class StopResult:
     stopping: list[str] = field(default_factory=list)
 
 
-async def enqueue(session: AsyncSession, asset_id: str, kind: JobKind, *, max_attempts: int) -> Job:
-    return await JobRepository(session).add(asset_id, kind, max_attempts)
+async def enqueue(
+    session: AsyncSession,
+    asset_id: str,
+    kind: JobKind,
+    *,
+    max_attempts: int,
+    params: dict[str, Any] | None = None,
+) -> Job:
+    return await JobRepository(session).add(asset_id, kind, max_attempts, params)
 
 
 async def job_counts(session: AsyncSession) -> dict[str, int]:
@@ -103,6 +114,9 @@ async def retry_job(session: AsyncSession, job_id: str) -> Job:
         raise NotFound("job not found")
     if job.status not in RETRYABLE:
         raise Conflict(f"only dead, failed or cancelled jobs can be retried (not {job.status})")
+    if job.kind in (JobKind.transcode_chunk, JobKind.transcode_audio):
+        # Its siblings stopped when it failed the video: the whole run goes again.
+        raise Conflict("one piece of a chunked transcode is not retried alone: reprocess the video")
     if any(other.id != job.id for other in await repo.active_for_asset(job.asset_id)):
         raise Conflict("the video has another job queued or running")
     if job.kind in REPLAY_STATUS:

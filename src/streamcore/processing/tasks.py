@@ -28,8 +28,8 @@ from streamcore.media.probe import (
     probe_reason,
 )
 from streamcore.models import AssetStatus, Job, JobKind
+from streamcore.processing import chunked, transcode
 from streamcore.processing import service as processing
-from streamcore.processing import transcode
 from streamcore.processing.runner import JobCancelled, JobContext
 from streamcore.processing.specs import JobSpec
 from streamcore.videos import layout, lifecycle
@@ -57,6 +57,13 @@ async def ingest(ctx: JobContext) -> None:
     except ObjectNotFound as exc:
         raise SourceMissing("the uploaded file is not in storage") from exc
     renditions = plan_ladder(info)
+    if chunked.spans_for(ctx.infra.settings, info):
+        async with ctx.transaction() as session:
+            playing = lifecycle.is_playable(await videos.get_asset(session, ctx.asset_id))
+        if not playing:
+            # Chunks of an earlier run (or a single pass) must not mix with this one's.
+            for prefix in layout.transcode_outputs(ctx.asset_id):
+                await ctx.infra.storage.delete_prefix(prefix)
     async with ctx.finish() as session:
         asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
         videos.record_probe(
@@ -75,12 +82,16 @@ async def ingest(ctx: JobContext) -> None:
         if lifecycle.set_renditions(asset, [r.to_dict() for r in renditions]):
             log.info("ingest.renditions_changed")
         await lifecycle.start(session, asset, AssetStatus.transcoding)
-        await processing.enqueue(
-            session,
-            ctx.asset_id,
-            JobKind.transcode,
-            max_attempts=ctx.infra.settings.worker.max_attempts,
-        )
+        asset.chunk_plan = None
+        if chunked.spans_for(ctx.infra.settings, info):
+            await chunked.plan(session, ctx.infra.settings, asset, info, run=ctx.job_id)
+        else:
+            await processing.enqueue(
+                session,
+                ctx.asset_id,
+                JobKind.transcode,
+                max_attempts=ctx.infra.settings.worker.max_attempts,
+            )
     log.info("ingest.planned", rungs=[r.name for r in renditions], duration=info.duration)
 
 

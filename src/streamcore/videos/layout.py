@@ -8,6 +8,7 @@ so deleting the prefix deletes the video:
     assets/{id}/derivatives/...             loudness-normalised mp3 and mp4
     assets/{id}/thumbnails/...              posters, storyboard sprite and its WebVTT
     assets/{id}/transcript/...              transcript JSON, text and WebVTT
+    assets/{id}/work/...                    a chunked run's files between its jobs
 
 Stream tokens name paths relative to the asset folder (`hls/master.m3u8`).
 """
@@ -19,8 +20,9 @@ DERIVATIVES = "derivatives"
 THUMBNAILS = "thumbnails"
 TRANSCRIPT = "transcript"
 CHUNKS = "chunks"
+WORK = "work"
 # Folders a transcode writes: a new run replaces them, a cancel removes them.
-TRANSCODE_OUTPUTS = (HLS, DERIVATIVES, THUMBNAILS)
+TRANSCODE_OUTPUTS = (HLS, DERIVATIVES, THUMBNAILS, WORK)
 # Paths relative to the asset folder.
 MASTER_PATH = f"{HLS}/master.m3u8"
 

@@ -149,6 +149,14 @@ async def start(session: AsyncSession, asset: Asset, status: AssetStatus) -> Non
     await _move(session, asset, status)
 
 
+async def resume(session: AsyncSession, asset: Asset) -> None:
+    """One piece of a run made of many (a chunk) begins: the video is transcoding,
+    and the progress the other pieces made stays."""
+    asset.error_class = None
+    asset.error_message = None
+    await _move(session, asset, S.transcoding)
+
+
 def _reset_work(asset: Asset) -> None:
     asset.error_class = None
     asset.error_message = None
