@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -268,3 +269,53 @@ def test_cancel_kills_every_chunk_ffmpeg_on_every_worker(
     assert final["status"] == "cancelled", final
     time.sleep(1)
     assert not any(w.ffmpeg_pids() for w in deployment.alive())
+
+
+def test_a_chunk_whose_ffmpeg_dies_retries_alone(
+    deployment: Cluster, client: httpx.Client, long_clip: Path
+) -> None:
+    """FFmpeg killed from outside (the OOM killer): a transient failure of that chunk."""
+    video = upload(client, create_project(client, "retried"), long_clip)
+    found = wait_for(
+        lambda: (f := chunk_ffmpeg(deployment)) and f[2] > 0 and f, 120, "a chunk encoding", 0.05
+    )
+    _worker, pid, start = found
+    os.kill(pid, signal.SIGKILL)
+    video = wait_final(client, video["id"], timeout=900)
+    assert video["status"] == "ready", video
+    chunks = {
+        round(j["params"]["start"]): j
+        for j in jobs_of(client, video["id"])
+        if j["kind"] == "transcode_chunk"
+    }
+    assert chunks[start]["attempts"] == 2, chunks[start]
+    assert chunks[start]["error_class"] == "TransientError", chunks[start]
+    assert all(j["attempts"] == 1 for s, j in chunks.items() if s != start), chunks
+
+
+def test_a_chunk_that_cannot_be_decoded_fails_the_video_and_stops_the_rest(
+    deployment: Cluster, client: httpx.Client, long_clip: Path, tmp_path: Path
+) -> None:
+    data = bytearray(long_clip.read_bytes())
+    at = int(len(data) * 0.6)  # inside the media data, in a later chunk's span
+    data[at : at + 200_000] = os.urandom(200_000)
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    video = upload(client, create_project(client, "damaged"), damaged)
+    final = wait_final(client, video["id"], timeout=300)
+    assert final["status"] == "failed", final
+    assert final["error"]["class"] == "DecodeFailed", final
+    pieces = ("transcode_chunk", "transcode_audio")
+
+    def settled() -> list[dict[str, Any]] | None:
+        jobs = jobs_of(client, video["id"])
+        busy = any(j["status"] in ("queued", "running") for j in jobs if j["kind"] in pieces)
+        return None if busy else jobs
+
+    # The pieces still running were told to stop; their workers record it.
+    jobs = wait_for(settled, 30, "every other piece to stop", 0.2)
+    statuses = {j["status"] for j in jobs if j["kind"] in pieces}
+    assert "failed" in statuses
+    assert statuses <= {"failed", "succeeded", "cancelled"}, jobs
+    assert not any(j["kind"] == "stitch" for j in jobs)
+    wait_for(lambda: not any(w.ffmpeg_pids() for w in deployment.alive()), 20, "FFmpeg to stop")

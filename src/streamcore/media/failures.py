@@ -99,8 +99,12 @@ def last_stderr_line(stderr_tail: str) -> str:
     return without_paths(last.strip())[:MESSAGE_CHARS]
 
 
-def classify_ffmpeg_failure(returncode: int | None, stderr_tail: str) -> MediaError:
-    """A failed FFmpeg run: the input's fault when its stderr says so, else ours."""
+def classify_ffmpeg_failure(returncode: int | None, stderr_tail: str) -> Failure:
+    """A failed FFmpeg run: the input's fault when its stderr says so, else ours. An
+    FFmpeg killed by a signal we did not send (our stops, timeouts and stall kills are
+    told apart before this) met the machine (the OOM killer, an operator): try again."""
+    if returncode is not None and returncode < 0:
+        return TransientError(f"FFmpeg was killed by signal {-returncode}")
     tail = stderr_tail.lower()
     last = last_stderr_line(stderr_tail)
     if any(marker in tail for marker in DECODE_ERROR_MARKERS):
