@@ -72,4 +72,6 @@ class JobRead(BaseModel):
     params: dict[str, Any] | None = None
     progress: float = 0.0
     published_at: datetime | None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
     finished_at: datetime | None

@@ -75,15 +75,18 @@ async def plan(
         "audio": info.has_audio,
     }
     attempts = settings.worker.max_attempts
+
+    async def add(kind: JobKind, params: dict[str, Any]) -> None:
+        await processing.enqueue(session, asset.id, kind, max_attempts=attempts, params=params)
+
+    # The first chunk, then the audio, then the rest: whatever the number of workers,
+    # the two that make the video playable are taken first.
     for s in spans:
-        params = {"run": run, "index": s.index, "start": s.start, "end": s.end}
-        await processing.enqueue(
-            session, asset.id, JobKind.transcode_chunk, max_attempts=attempts, params=params
+        await add(
+            JobKind.transcode_chunk, {"run": run, "index": s.index, "start": s.start, "end": s.end}
         )
-    if info.has_audio:
-        await processing.enqueue(
-            session, asset.id, JobKind.transcode_audio, max_attempts=attempts, params={"run": run}
-        )
+        if s.index == 0 and info.has_audio:
+            await add(JobKind.transcode_audio, {"run": run})
 
 
 async def _begin(ctx: JobContext) -> tuple[dict[str, Any], MediaInfo, list[Rendition], bool]:
