@@ -146,6 +146,8 @@ def main() -> None:
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--chunk", type=int, default=60)
     parser.add_argument("--preset", default="veryfast")
+    # The size of the source the model projects to (the 60-minute 1080p).
+    parser.add_argument("--model-size", default="1920x1080")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="streamcore-chunked-"))
     chunking = {
@@ -192,8 +194,10 @@ def report_model(
     ]
     mid_720 = sorted(full)[len(full) // 2]
     direct_720 = one_core_chunk_seconds(work, args.size, Span(1, 4, 4 + args.chunk), args.preset)
-    first_1080 = one_core_chunk_seconds(work, "1920x1080", Span(0, 0, 4), args.preset)
-    full_1080 = one_core_chunk_seconds(work, "1920x1080", Span(1, 4, 4 + args.chunk), args.preset)
+    first_1080 = one_core_chunk_seconds(work, args.model_size, Span(0, 0, 4), args.preset)
+    full_1080 = one_core_chunk_seconds(
+        work, args.model_size, Span(1, 4, 4 + args.chunk), args.preset
+    )
     audio = job_times(c_jobs, "transcode_audio")
     stitch = job_times(c_jobs, "stitch")
     ingest = job_times(c_jobs, "ingest")
@@ -212,10 +216,10 @@ def report_model(
     print(f"  {args.size} {args.chunk} s chunk: {mid_720:.1f} s as a job, {direct_720:.1f} s")
     print(f"    as FFmpeg alone: per-job overhead {m.job_overhead:.2f} s")
     print(f"  scheduling delay between jobs: {delay:.2f} s; ingest {m.ingest:.2f} s")
-    print(f"  1920x1080 first chunk (4 s): {first_1080:.2f} s")
-    print(f"  1920x1080 {args.chunk} s chunk: {full_1080:.1f} s")
+    print(f"  {args.model_size} first chunk (4 s): {first_1080:.2f} s")
+    print(f"  {args.model_size} {args.chunk} s chunk: {full_1080:.1f} s")
     print(f"  audio job, scaled to 60 min: {m.audio:.1f} s; stitch, scaled: {m.stitch:.1f} s")
-    print("\nsimulated, 60-minute 1080p source:")
+    print(f"\nsimulated, 60-minute {args.model_size} source:")
     print("  workers | ready (min) | first playable (s)")
     for n in (1, 2, 4, 8, 16):
         ready, playable = simulate(m, 3600, n)

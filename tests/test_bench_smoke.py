@@ -15,8 +15,9 @@ import pytest
 from tests.fixtures.services import pg_admin_dsn
 
 ROOT = Path(__file__).resolve().parents[1]
-# socketio_reference is the reference server of signaling_latency, not a benchmark.
-HELPERS = {"__init__", "socketio_reference"}
+# socketio_reference is the reference server of signaling_latency, not a benchmark;
+# chunk_model is the model bench.chunked feeds with its measurements.
+HELPERS = {"__init__", "socketio_reference", "chunk_model"}
 BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in HELPERS)
 
 # Tiny sizes, and what each prints as its ratio against the reference of the same run.
@@ -41,6 +42,21 @@ SMOKE: dict[str, tuple[list[str], str]] = {
     "contract_fuzz": (
         ["--requests", "1", "--max-examples", "1", "--max-runs", "1", "--phases", "fuzzing"],
         r"total: runs=2 requests=\d+ server_errors=0 check_failures=0",
+    ),
+    "chunked": (
+        [
+            "--seconds",
+            "16",
+            "--size",
+            "320x240",
+            "--chunk",
+            "4",
+            "--preset",
+            "ultrafast",
+            "--model-size",
+            "320x240",
+        ],
+        r"c/b = \d+\.\d+",
     ),
     "bus_throughput": (["--jobs", "20", "--consumers", "1"], r"\d+\.\d+x the db bus"),
     "library_list": (["--videos", "300", "--n", "3"], r"p50 +\d+\.\d ms"),
