@@ -100,3 +100,8 @@ def test_timeout_is_a_limit_and_a_stall_is_transient() -> None:
     stall = stall_failure("no progress for 120s")
     assert type(stall) is TransientError
     assert str(stall) == "FFmpeg stalled: no progress for 120s"
+
+
+def test_damaged_aac_is_the_inputs_fault() -> None:
+    tail = "[aac @ 0x55b6b21623c0] Prediction is not allowed in AAC-LC.\n"
+    assert isinstance(classify_ffmpeg_failure(1, tail), DecodeFailed)

@@ -80,6 +80,14 @@ DECODE_ERROR_MARKERS = (
     "decode",
     "concealing",
     "end of file",
+    # Damaged AAC: the decoder names the bitstream element it could not read.
+    "not allowed in aac",
+    "channel element",
+    "reserved bit set",
+    "scalefactor",
+    "input buffer exhausted",
+    "pulse tool",
+    "sample rate index",
 )
 MESSAGE_CHARS = 300
 
