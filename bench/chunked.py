@@ -35,20 +35,10 @@ import httpx
 from tests.fixtures.services import live_server, postgres_database, server_env
 
 from bench.chunk_model import Measured, simulate
+from bench.pipeline import make_source
 from streamcore.media.chunks import Span, chunk_ladder_args, plan_chunks
 from streamcore.media.ladder import plan_ladder
 from streamcore.media.probe import interpret_probe, probe_args
-
-
-def make_source(path: Path, seconds: int, size: str) -> None:
-    subprocess.run(
-        ["ffmpeg", "-hide_banner", "-v", "error", "-y",
-         "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=30:duration={seconds}",
-         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-         "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-         "-c:a", "aac", "-b:a", "192k", "-shortest", str(path)],
-        check=True,
-    )  # fmt: skip
 
 
 @contextmanager
