@@ -7,6 +7,7 @@ Makes a 60 s 1920x1080 30 fps clip with sound, then measures in one run:
 Prints b/a and c/a, and c in seconds.
 
     .venv/bin/python -m bench.pipeline [--seconds 60] [--size 1920x1080] [--preset veryfast]
+        [--log server.log]
 """
 
 from __future__ import annotations
@@ -53,12 +54,15 @@ def raw_ffmpeg_seconds(source: Path, work: Path, preset: str) -> float:
     return time.perf_counter() - started
 
 
-def streamcore_seconds(source: Path, work: Path, preset: str) -> tuple[float, float]:
-    """(b) and (c), timed from the upload's 201 by following the video's event stream."""
+def streamcore_seconds(
+    source: Path, work: Path, preset: str, log: Path | None = None
+) -> tuple[float, float]:
+    """(b) and (c), timed from the upload's 201 by following the video's event stream.
+    With `log`, the server's log (at INFO, with the jobs' timings) is copied there."""
     data = work / "server"
     env = server_env(data, f"sqlite+aiosqlite:///{data / 'db.sqlite'}", "bench-secret",
                      STREAMCORE_MEDIA__PRESET=preset, STREAMCORE_WORKER__CONCURRENCY="1",
-                     STREAMCORE_LOG_LEVEL="WARNING")  # fmt: skip
+                     STREAMCORE_LOG_LEVEL="INFO" if log else "WARNING")  # fmt: skip
     with (
         live_server(data, env) as srv,
         httpx.Client(base_url=srv.base_url, timeout=600, headers=srv.auth_headers) as c,
@@ -83,6 +87,8 @@ def streamcore_seconds(source: Path, work: Path, preset: str) -> tuple[float, fl
                     break
         assert playable_at is not None
         assert ready_at is not None
+        if log is not None:
+            shutil.copyfile(srv.log_path, log)
         return ready_at, playable_at
 
 
@@ -91,6 +97,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--preset", default="veryfast")
+    parser.add_argument("--log", type=Path, help="copy the server's INFO log here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="streamcore-bench-"))
     try:
@@ -99,12 +106,13 @@ def main() -> None:
         make_source(source, args.seconds, args.size)
         a = raw_ffmpeg_seconds(source, work, args.preset)
         print(f"(a) raw FFmpeg ladder:                 {a:7.2f} s", flush=True)
-        b, c = streamcore_seconds(source, work, args.preset)
+        b, c = streamcore_seconds(source, work, args.preset, args.log)
         print(f"(b) streamcore upload-complete → ready: {b:7.2f} s")
         print(f"(c) streamcore → first playable:       {c:7.2f} s")
         print(f"b/a = {b / a:.3f}   (target ≤ 1.10)")
         print(f"c/a = {c / a:.3f}   c = {c:.2f} s (target ≤ 10 s)")
         print(f"cores: {os.cpu_count()}, preset: {args.preset}")
+        print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

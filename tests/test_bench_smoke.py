@@ -59,6 +59,10 @@ SMOKE: dict[str, tuple[list[str], str]] = {
         r"c/b = \d+\.\d+",
     ),
     "bus_throughput": (["--jobs", "20", "--consumers", "1"], r"\d+\.\d+x the db bus"),
+    "ladder": (
+        ["--seconds", "2", "--size", "640x360", "--preset", "ultrafast", "--runs", "1"],
+        r"ours/plain = \d+\.\d+x wall(.|\n)*worst rung [-+]\d+\.\d\d dB",
+    ),
     "library_list": (["--videos", "300", "--n", "3"], r"p50 +\d+\.\d ms"),
     "login_latency": (["--n", "3"], r"ratio login/verify p50: \d+\.\d+x"),
     "pipeline": (["--seconds", "4", "--size", "640x360", "--preset", "ultrafast"], r"b/a = \d"),

@@ -9,10 +9,13 @@ from streamcore.media.ffmpeg_args import (
     extract_audio_args,
     hls_ladder_args,
     input_args,
+    ladder_video_codec_args,
+    ladder_video_graph,
     loudnorm_analyze_args,
     mp4_mux_args,
     poster_args,
     poster_name,
+    scale_parents,
     segment_start_args,
     storyboard_args,
 )
@@ -26,7 +29,13 @@ WHITELIST = ",".join(ALLOWED_DEMUXERS)
 
 
 def info(
-    w: int | None = 1280, h: int | None = 720, *, audio: bool = True, duration: float = 10.0
+    w: int | None = 1280,
+    h: int | None = 720,
+    *,
+    audio: bool = True,
+    duration: float = 10.0,
+    fps: float = 30.0,
+    vfr: bool | None = False,
 ) -> MediaInfo:
     return MediaInfo(
         format_name="mov,mp4,m4a,3gp,3g2,mj2",
@@ -34,9 +43,10 @@ def info(
         bitrate=None,
         width=w,
         height=h,
-        frame_rate=30.0 if w else None,
+        frame_rate=fps if w else None,
         video_codec="h264" if w else None,
         audio_codec="aac" if audio else None,
+        variable_frame_rate=vfr if w else None,
     )
 
 
@@ -54,7 +64,7 @@ def test_input_reads_one_file_with_the_probed_demuxer() -> None:
 def test_one_process_args_split_every_rung() -> None:
     src = info()
     args = hls_ladder_args(Path("/in/source"), Path("/out"), src, plan_ladder(src))
-    assert value(args, "-filter_complex").startswith("[0:v:0]fps=30,split=4")
+    assert value(args, "-filter_complex").startswith("[0:v:0]split=2[s0][s1];")
     assert value(args, "-var_stream_map") == (
         "v:0,a:0,name:720p v:1,a:1,name:480p v:2,a:2,name:360p v:3,a:3,name:240p"
     )
@@ -66,10 +76,53 @@ def test_one_process_args_split_every_rung() -> None:
     assert value(args, "-b:v:0") == "2800k"
     assert value(args, "-maxrate:v:0") == "2996k"
     assert value(args, "-g") == "60"
+    assert value(args, "-keyint_min") == "60"
+    assert value(args, "-sc_threshold") == "0"
+    # 30 fps: a keyframe every 60 frames is one on every 2 s boundary.
+    assert "-force_key_frames" not in args
     assert value(args, "-hls_playlist_type") == "event"
     assert value(args, "-master_pl_name") == MASTER_PLAYLIST
     assert value(args, "-hls_segment_filename") == "/out/%v/seg_%05d.ts"
     assert args[-1] == f"/out/%v/{VARIANT_PLAYLIST}"
+
+
+def test_rungs_half_the_size_of_one_above_are_scaled_from_it() -> None:
+    src = info(1920, 1080)
+    assert ladder_video_graph(src, plan_ladder(src)) == (
+        "[0:v:0]split=2[s0][s1]"
+        ";[s0]scale=1920:1080:flags=bicubic,setsar=1,split=2[v0][c2]"
+        ";[s1]scale=1280:720:flags=bicubic,setsar=1,split=2[v1][c3]"
+        ";[c2]scale=854:480:flags=bicubic,setsar=1,split=2[v2][c4]"
+        ";[c3]scale=640:360:flags=bicubic,setsar=1[v3]"
+        ";[c4]scale=426:240:flags=bicubic,setsar=1[v4]"
+    )
+    assert scale_parents(plan_ladder(src)) == [None, None, 0, 1, 2]
+    portrait = plan_ladder(info(1080, 1920))
+    assert scale_parents(portrait) == [None, None, 0, 1, 2]
+    one = info(320, 180)
+    assert ladder_video_graph(one, plan_ladder(one)) == (
+        "[0:v:0]split=1[s0];[s0]scale=320:180:flags=bicubic,setsar=1[v0]"
+    )
+
+
+def test_only_variable_rate_sources_are_retimed() -> None:
+    for src in (info(vfr=True), info(vfr=None), info(fps=120.0)):
+        graph = ladder_video_graph(src, plan_ladder(src))
+        assert graph.startswith(f"[0:v:0]fps={min(src.frame_rate or 0, 60):g},split=2")
+    assert "fps=" not in ladder_video_graph(info(), plan_ladder(info()))
+
+
+def test_keyframes_by_expression_when_gops_are_not_whole_frames() -> None:
+    ntsc = info(fps=30000 / 1001)
+    args = ladder_video_codec_args(ntsc, plan_ladder(ntsc), "veryfast", 4)
+    assert value(args, "-force_key_frames") == "expr:gte(t,n_forced*2)"
+    assert value(args, "-g") == "60"
+    odd = ladder_video_codec_args(info(fps=25.0), plan_ladder(info()), "veryfast", 5)
+    assert value(odd, "-g") == "125"
+    assert "-force_key_frames" not in odd
+    # A variable rate retimed to a whole rate needs no expression either.
+    vfr = info(fps=24.0, vfr=True)
+    assert "-force_key_frames" not in ladder_video_codec_args(vfr, plan_ladder(vfr), "fast", 4)
 
 
 def test_audio_only_ladder() -> None:

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from streamcore.media.ladder import gop_frames, output_fps, plan_ladder
+from streamcore.media.ladder import (
+    gop_frames,
+    needs_fps_filter,
+    output_fps,
+    plan_ladder,
+    whole_frame_gops,
+)
 from streamcore.media.probe import MediaInfo
 
 
@@ -61,3 +69,22 @@ def test_frame_rate_capped_and_gop_two_seconds() -> None:
     assert gop_frames(info(1280, 720, fps=30), 4) == 60
     assert gop_frames(info(1280, 720, fps=25), 4) == 50
     assert gop_frames(info(1280, 720, fps=120), 4) == 120
+
+
+def test_constant_rate_sources_keep_their_timestamps() -> None:
+    cfr = replace(info(1280, 720, fps=30), variable_frame_rate=False)
+    assert not needs_fps_filter(cfr)
+    assert needs_fps_filter(replace(cfr, variable_frame_rate=True))
+    assert needs_fps_filter(replace(cfr, variable_frame_rate=None))  # not known
+    assert needs_fps_filter(replace(cfr, frame_rate=120.0))  # capped at 60
+    assert not needs_fps_filter(info(None, None, fps=None))
+
+
+def test_whole_frame_gops() -> None:
+    cfr = replace(info(1280, 720, fps=30), variable_frame_rate=False)
+    assert whole_frame_gops(cfr, 4)
+    assert whole_frame_gops(replace(cfr, frame_rate=25.0), 4)
+    assert not whole_frame_gops(replace(cfr, frame_rate=30000 / 1001), 4)
+    # Retimed to 29.97 (rounded), still not whole; retimed to 60, whole.
+    assert not whole_frame_gops(replace(cfr, frame_rate=30000 / 1001, variable_frame_rate=True), 4)
+    assert whole_frame_gops(replace(cfr, frame_rate=120.0), 4)

@@ -130,3 +130,22 @@ def test_duration_falls_back_to_the_streams_and_odd_rates() -> None:
         interpret_probe(probe(duration="nan"), **LIMITS)
     with pytest.raises(ProbeFailed, match="no dimensions"):
         interpret_probe(probe(width=0), **LIMITS)
+
+
+def test_variable_frame_rate_from_base_against_average_rate() -> None:
+    cfr = interpret_probe(probe(r_frame_rate="30000/1001", avg_frame_rate="2997/100"), **LIMITS)
+    assert cfr.variable_frame_rate is False
+    vfr = interpret_probe(probe(r_frame_rate="60/1", avg_frame_rate="24000/1001"), **LIMITS)
+    assert vfr.variable_frame_rate is True
+    assert vfr.frame_rate == pytest.approx(23.976, abs=0.001)
+    unknown = interpret_probe(probe(), **LIMITS)  # no r_frame_rate
+    assert unknown.variable_frame_rate is None
+
+
+def test_stored_fields_without_the_flag_are_not_known_to_be_constant() -> None:
+    fields: dict[str, Any] = {"container": "mov", "duration": 3.0, "bitrate": None,
+        "width": 640, "height": 360, "frame_rate": 30.0, "video_codec": "h264",
+        "audio_codec": None}  # fmt: skip
+    assert MediaInfo.from_probe_fields(**fields).variable_frame_rate is None
+    flagged = MediaInfo.from_probe_fields(**fields, variable_frame_rate=False)
+    assert flagged.variable_frame_rate is False

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streamcore.media.ladder import Rendition, gop_frames, output_fps
+from streamcore.media.ladder import (
+    Rendition,
+    gop_frames,
+    gop_seconds,
+    needs_fps_filter,
+    output_fps,
+    whole_frame_gops,
+)
 from streamcore.media.loudness import LoudnessTarget
 from streamcore.media.probe import ALLOWED_DEMUXERS, MediaInfo
 from streamcore.media.storyboard import STORYBOARD_IMAGE, StoryboardPlan
@@ -20,6 +27,8 @@ POSTER_WIDTHS = (1280, 640, 320)
 POSTER_MIN_LUMA = 32
 POSTER_WINDOW = 30
 POSTER_SEARCH_SECONDS = 60
+# Scaler for the ladder's rungs, each from the one above (see ladder_video_graph).
+SCALE_FLAGS = "bicubic"
 
 
 def input_args(source: Path, info: MediaInfo) -> list[str]:
@@ -99,32 +108,61 @@ def hls_ladder_args(
     return args
 
 
-def ladder_video_graph(info: MediaInfo, renditions: list[Rendition]) -> str:
+def ladder_video_graph(
+    info: MediaInfo, renditions: list[Rendition], *, scale_flags: str = SCALE_FLAGS
+) -> str:
     """The filter graph from the source's first video stream to one output per rung,
-    labelled [v0] (the top rung) to [v{n-1}]: decoded once, split, scaled."""
-    n = len(renditions)
-    # A constant output rate (capped at 60) keeps 2 s GOPs aligned with segments,
-    # also for variable-frame-rate sources.
+    labelled [v0] (the top rung) to [v{n-1}]: decoded once, split, scaled. A rung at
+    most half the size of one above it is scaled from that one (cascaded: 360p from
+    720p, 240p from 480p), which reads a quarter of the pixels for the same picture;
+    the others from the source, as a cascade of 1.5x steps would blur them."""
+    # Constant-rate sources keep their timestamps; the others are retimed to a constant
+    # rate (capped at 60) so that GOPs of gop_frames frames stay aligned with segments.
     fps = output_fps(info)
-    pre = f"fps={fps:g}," if fps else ""
-    chains = [f"[0:v:0]{pre}split={n}" + "".join(f"[s{i}]" for i in range(n))]
+    pre = f"fps={fps:g}," if fps and needs_fps_filter(info) else ""
+    parents = scale_parents(renditions)
+    from_source = [i for i, p in enumerate(parents) if p is None]
+    chains = [f"[0:v:0]{pre}split={len(from_source)}" + "".join(f"[s{i}]" for i in from_source)]
     for i, r in enumerate(renditions):
-        chains.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1[v{i}]")
+        kids = [k for k, p in enumerate(parents) if p == i]
+        chain = f"[s{i}]" if parents[i] is None else f"[c{i}]"
+        chain += f"scale={r.width}:{r.height}:flags={scale_flags},setsar=1"
+        if kids:
+            chain += f",split={1 + len(kids)}[v{i}]" + "".join(f"[c{k}]" for k in kids)
+        else:
+            chain += f"[v{i}]"
+        chains.append(chain)
     return ";".join(chains)
+
+
+def scale_parents(renditions: list[Rendition]) -> list[int | None]:
+    """For each rung, the smallest rung above it at least twice its size (its short
+    side), to be scaled from; None: from the source."""
+    parents: list[int | None] = []
+    for i, r in enumerate(renditions):
+        short = min(r.width, r.height)
+        above = [j for j in range(i) if min(renditions[j].width, renditions[j].height) >= 2 * short]
+        parents.append(above[-1] if above else None)
+    return parents
 
 
 def ladder_video_codec_args(
     info: MediaInfo, renditions: list[Rendition], preset: str, segment_seconds: int
 ) -> list[str]:
-    """H.264 for every rung (output video streams v:0..v:n-1 in rung order): GOPs that
-    cut on segment boundaries, each rung's bitrate with a peak cap for HLS."""
+    """H.264 for every rung (output video streams v:0..v:n-1 in rung order): a keyframe
+    on every GOP boundary of the output timeline (from its start), so segments cut on
+    them; each rung's bitrate with a peak cap for HLS."""
     gop = gop_frames(info, segment_seconds)
     args = [
         "-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p",
         "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
-        "-force_key_frames", "expr:gte(t,n_forced*2)",
     ]  # fmt: skip
+    if not whole_frame_gops(info, segment_seconds):
+        # A rate like 29.97: GOPs of a whole number of frames would drift off the
+        # boundaries, so the first frame at or after each one is made a keyframe.
+        args += ["-force_key_frames", f"expr:gte(t,n_forced*{gop_seconds(segment_seconds)})"]
     for i, r in enumerate(renditions):
+        # VBV caps the peaks: Apple wants every segment within 110 % of BANDWIDTH.
         args += [
             f"-b:v:{i}", f"{r.video_kbps}k",
             f"-maxrate:v:{i}", f"{int(r.video_kbps * 1.07)}k",

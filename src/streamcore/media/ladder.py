@@ -80,8 +80,34 @@ def output_fps(info: MediaInfo) -> float | None:
     return min(round(info.frame_rate, 3), MAX_FPS)
 
 
+def needs_fps_filter(info: MediaInfo) -> bool:
+    """Whether the frames must be retimed to output_fps: for a variable-frame-rate
+    source (or one not known to be constant) and above MAX_FPS. A constant-rate source
+    is already at its rate, and the filter would only cost time."""
+    if info.frame_rate is None:
+        return False
+    return info.variable_frame_rate is not False or info.frame_rate > MAX_FPS
+
+
+def gop_seconds(segment_seconds: int) -> int:
+    """2 s GOPs, a divisor of the segment length so segments cut on keyframes."""
+    return 2 if segment_seconds % 2 == 0 else segment_seconds
+
+
 def gop_frames(info: MediaInfo, segment_seconds: int) -> int:
-    """Frames per 2 s GOP (a divisor of the segment length, so segments cut on keyframes)."""
+    """Frames per GOP (see gop_seconds)."""
     fps = output_fps(info) or 30.0
-    gop_seconds = 2 if segment_seconds % 2 == 0 else segment_seconds
-    return max(1, round(fps * gop_seconds))
+    return max(1, round(fps * gop_seconds(segment_seconds)))
+
+
+def whole_frame_gops(info: MediaInfo, segment_seconds: int) -> bool:
+    """Whether every GOP is exactly gop_frames at a constant rate, so a keyframe every
+    gop_frames frames lands on every GOP boundary of the output timeline (30, 25, 24,
+    60 fps; not 29.97, whose 60 frames last 2.002 s and drift)."""
+    fps = output_fps(info)
+    if fps is None:
+        return False
+    exact = info.frame_rate if not needs_fps_filter(info) else fps
+    assert exact is not None
+    frames = exact * gop_seconds(segment_seconds)
+    return abs(frames - round(frames)) < 1e-6 * frames

@@ -73,6 +73,10 @@ class MediaInfo:
     frame_rate: float | None
     video_codec: str | None
     audio_codec: str | None
+    # r_frame_rate (the stream's base rate) against avg_frame_rate: True when they
+    # differ, so the timestamps do not follow one constant rate. None: not known (a
+    # MediaInfo rebuilt from fields stored before this was probed), treated as variable.
+    variable_frame_rate: bool | None = None
 
     @property
     def has_video(self) -> bool:
@@ -99,6 +103,7 @@ class MediaInfo:
         frame_rate: float | None,
         video_codec: str | None,
         audio_codec: str | None,
+        variable_frame_rate: bool | None = None,
     ) -> MediaInfo:
         """The MediaInfo from the fields an ingest stored (later jobs do not probe again)."""
         return cls(
@@ -110,6 +115,7 @@ class MediaInfo:
             frame_rate=frame_rate,
             video_codec=video_codec,
             audio_codec=audio_codec,
+            variable_frame_rate=variable_frame_rate,
         )
 
 
@@ -119,6 +125,18 @@ def _rate(value: Any) -> float | None:
     except (ValueError, ZeroDivisionError):
         return None
     return float(frac) if frac > 0 else None
+
+
+# Base and average rates this close apart are one constant rate (container timescales
+# round the average: 2997/100 for 30000/1001).
+VFR_TOLERANCE = 0.002
+
+
+def _variable_rate(stream: dict[str, Any]) -> bool | None:
+    base, avg = _rate(stream.get("r_frame_rate")), _rate(stream.get("avg_frame_rate"))
+    if base is None or avg is None:
+        return None
+    return abs(base - avg) > VFR_TOLERANCE * base
 
 
 def _float(value: Any) -> float | None:
@@ -171,6 +189,7 @@ def interpret_probe(
 
     width = height = None
     frame_rate = None
+    variable = None
     if video is not None:
         width = int(video.get("width") or 0) or None
         height = int(video.get("height") or 0) or None
@@ -181,6 +200,7 @@ def interpret_probe(
                 f"resolution {width}x{height} exceeds the limit of {max_width}x{max_height}"
             )
         frame_rate = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
+        variable = _variable_rate(video)
 
     raw_bitrate = str(fmt.get("bit_rate") or "")
     return MediaInfo(
@@ -192,6 +212,7 @@ def interpret_probe(
         frame_rate=frame_rate,
         video_codec=str(video.get("codec_name")) if video is not None else None,
         audio_codec=str(audio.get("codec_name")) if audio is not None else None,
+        variable_frame_rate=variable,
     )
 
 

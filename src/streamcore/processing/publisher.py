@@ -51,6 +51,12 @@ class HlsPublisher:
         master = master_path.read_text() if master_path.is_file() else None
         return segments, playlists, master, total
 
+    @property
+    def every_variant_started(self) -> bool:
+        """Every variant has at least one segment in storage."""
+        started = {rel.split("/", 1)[0] for rel in self.published_segments}
+        return all(name in started for name in self.variants)
+
     async def sync(self, *, final: bool = False) -> bool:
         """Publish what is new; True when this call published the master playlist."""
         segments, playlists, master, total = await anyio.to_thread.run_sync(self._scan)

@@ -41,7 +41,7 @@ from streamcore.videos import service as videos
 
 log = structlog.get_logger(__name__)
 
-PUBLISH_INTERVAL = 0.25
+PUBLISH_INTERVAL = 0.1
 # A decode that stops this far short of the probed duration lost part of the file.
 MIN_DECODED_FRACTION = 0.9
 # Share of the progress bar the ladder takes; derivatives and upload take the rest.
@@ -70,13 +70,17 @@ class SideOutputs:
     loudness: dict[str, float] | None = None
 
 
-async def _side_work(ctx: JobContext, src: Path, info: MediaInfo, out: Path) -> SideOutputs:
+async def _side_work(
+    ctx: JobContext, src: Path, info: MediaInfo, out: Path, start: asyncio.Event
+) -> SideOutputs:
     """The audio derivatives, both loudnorm passes: measure, then write the normalised
     mp3 (and the AAC track the mp4 will carry). Audio is cheap next to the ladder, so
-    this runs beside it instead of after it."""
+    this runs beside it instead of after it, from `start`: once every variant has its
+    first segment, so that it does not slow the first playable moment."""
     result = SideOutputs()
     if not info.has_audio:
         return result
+    await start.wait()
     target = _target(ctx)
     stderr = await run_ffmpeg(
         ctx, ffmpeg_args.loudnorm_analyze_args(src, info, target), timeout=_limit(info)
@@ -102,12 +106,19 @@ def _limit(info: MediaInfo) -> float:
 
 
 async def _publish_loop(
-    ctx: JobContext, publisher: HlsPublisher, on_playable: Callable[[], Awaitable[None]]
+    ctx: JobContext,
+    publisher: HlsPublisher,
+    on_playable: Callable[[], Awaitable[None]],
+    started: asyncio.Event,
 ) -> None:
+    """Publish every PUBLISH_INTERVAL; `started` is set once every variant has a
+    segment (the asset plays, or would if it were not a republish)."""
     limit = ctx.infra.settings.media.max_output_bytes
     while True:
         if await publisher.sync():
             await on_playable()
+        if publisher.every_variant_started:
+            started.set()
         if publisher.bytes_written > limit:
             raise LimitExceeded(f"the renditions grew past {limit} bytes")
         await asyncio.sleep(PUBLISH_INTERVAL)
@@ -179,9 +190,13 @@ async def transcode(ctx: JobContext) -> None:
                     ladder = tg.create_task(
                         run_ffmpeg(ctx, args, on_progress=on_progress, timeout=_limit(info))
                     )
-                    side = tg.create_task(_side_work(ctx, src, info, out))
-                    publishing = tg.create_task(_publish_loop(ctx, publisher, on_playable))
+                    first_segments = asyncio.Event()
+                    side = tg.create_task(_side_work(ctx, src, info, out, first_segments))
+                    publishing = tg.create_task(
+                        _publish_loop(ctx, publisher, on_playable, first_segments)
+                    )
                     await ladder
+                    first_segments.set()
                     publishing.cancel()
             except BaseExceptionGroup as group:
                 raise _first_error(group) from None
