@@ -212,9 +212,12 @@ async def transcode_audio(ctx: JobContext) -> None:
             args = audio_rendition_args(src, hls, info, kbps, segment_seconds=media.segment_seconds)
             async with asyncio.TaskGroup() as tg:
                 encode = tg.create_task(run_ffmpeg(ctx, args, timeout=max(600.0, info.duration)))
-                side = tg.create_task(_side_work(ctx, src, info, ctx.work_dir))
-                publishing = tg.create_task(_publish_audio(ctx, publisher))
+                # The derivatives wait for the rendition's first segments (playable first).
+                first_out = asyncio.Event()
+                side = tg.create_task(_side_work(ctx, src, info, ctx.work_dir, first_out))
+                publishing = tg.create_task(_publish_audio(ctx, publisher, first_out))
                 await encode
+                first_out.set()
                 publishing.cancel()
     except ObjectNotFound as exc:
         raise SourceMissing("the uploaded file is not in storage") from exc
@@ -237,7 +240,9 @@ async def transcode_audio(ctx: JobContext) -> None:
         await stitching.piece_done(session, ctx.infra, asset, ctx.job_id)
 
 
-async def _publish_audio(ctx: JobContext, publisher: HlsPublisher) -> None:
+async def _publish_audio(
+    ctx: JobContext, publisher: HlsPublisher, told_event: asyncio.Event
+) -> None:
     """Publish the growing audio playlist; the first time it names a segment, tell the
     stitching (the master may go out)."""
     told = False
@@ -251,4 +256,5 @@ async def _publish_audio(ctx: JobContext, publisher: HlsPublisher) -> None:
                 job.result = {**(job.result or {}), "published": True}
                 asset = await videos.get_asset(session, ctx.asset_id, for_update=True)
                 await stitching.piece_done(session, ctx.infra, asset, None)
+            told_event.set()
         await asyncio.sleep(PUBLISH_INTERVAL)
