@@ -4,7 +4,18 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamcore.db.base import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -78,6 +89,8 @@ class Asset(IdMixin, TimestampMixin, Base):
     audio_codec: Mapped[str | None] = mapped_column(String(64), nullable=True)
     bitrate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     frame_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The probe saw a variable frame rate (None: not known, as for older videos).
+    variable_frame_rate: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     container: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     # Planned and produced renditions: [{"name", "width", "height", "bitrate", ...}].

@@ -17,4 +17,5 @@ def media_info_of(asset: Asset) -> MediaInfo:
         frame_rate=asset.frame_rate,
         video_codec=asset.video_codec,
         audio_codec=asset.audio_codec,
+        variable_frame_rate=asset.variable_frame_rate,
     )

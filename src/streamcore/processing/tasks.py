@@ -76,6 +76,7 @@ async def ingest(ctx: JobContext) -> None:
                 "audio_codec": info.audio_codec,
                 "bitrate": info.bitrate,
                 "frame_rate": info.frame_rate,
+                "variable_frame_rate": info.variable_frame_rate,
                 "container": info.format_name,
             },
         )

@@ -89,6 +89,7 @@ def record_probe(asset: Asset, probe: dict[str, Any]) -> None:
     asset.audio_codec = probe.get("audio_codec")
     asset.bitrate = probe.get("bitrate")
     asset.frame_rate = probe.get("frame_rate")
+    asset.variable_frame_rate = probe.get("variable_frame_rate")
     asset.container = probe.get("container")
 
 

@@ -1,4 +1,5 @@
-"""chunked transcoding: a job's params and result, an asset's chunk plan
+"""chunked transcoding: a job's params and result, an asset's chunk plan and whether
+its frame rate is variable
 
 Revision ID: 0011_chunked
 Revises: 0010_analytics
@@ -22,10 +23,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("result", sa.JSON(), nullable=True))
     with op.batch_alter_table("assets", schema=None) as batch_op:
         batch_op.add_column(sa.Column("chunk_plan", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("variable_frame_rate", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("assets", schema=None) as batch_op:
+        batch_op.drop_column("variable_frame_rate")
         batch_op.drop_column("chunk_plan")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_column("result")
