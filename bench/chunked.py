@@ -114,7 +114,7 @@ def job_times(jobs: list[dict[str, Any]], kind: str) -> list[tuple[float, float]
 
 def one_core_chunk_seconds(work: Path, size: str, span: Span, preset: str) -> float:
     """FFmpeg alone, on one core: every rung of one chunk of a 1080p source."""
-    src = work / f"src-{size}.mp4"
+    src = work / f"src-{size}-{int(span.end)}.mp4"
     if not src.exists():
         make_source(src, int(span.end) + 4, size)
     probe = subprocess.run(["ffprobe", *probe_args(str(src))], capture_output=True, check=True)
@@ -188,8 +188,9 @@ def report_model(
     full_1080 = one_core_chunk_seconds(
         work, args.model_size, Span(1, 4, 4 + args.chunk), args.preset
     )
-    audio = job_times(c_jobs, "transcode_audio")
-    stitch = job_times(c_jobs, "stitch")
+    # The audio and the stitch as (b) ran them: alone on their core, one job at a time.
+    audio = job_times(b_jobs, "transcode_audio")
+    stitch = job_times(b_jobs, "stitch")
     ingest = job_times(c_jobs, "ingest")
     scale = 3600 / args.seconds
     m = Measured(
