@@ -7,12 +7,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from streamcore.adapters.storage.base import StorageUnavailable
 from streamcore.db.base import utcnow
 from streamcore.infra import Infra
 from streamcore.media.failures import TransientError, UnsupportedMedia
 from streamcore.models import AssetStatus, Job, JobKind, JobStatus
 from streamcore.processing import service as processing
-from streamcore.processing.runner import JobContext, JobRunner, LostLease, backoff_seconds
+from streamcore.processing.runner import (
+    MAX_OUTAGES,
+    JobContext,
+    JobRunner,
+    LostLease,
+    backoff_seconds,
+)
 from streamcore.projects import service as projects
 from streamcore.videos import service as videos
 from tests.seed import seed_asset, specs
@@ -82,6 +89,48 @@ async def test_transient_error_retries_with_backoff_then_dead(infra: Infra) -> N
         3,
         AssetStatus.failed,
         "TransientError",
+    )
+
+
+async def test_an_outage_of_our_storage_gives_the_attempt_back_up_to_a_bound(
+    infra: Infra,
+) -> None:
+    """A restart of the object store is not the job's fault: it does not use up the
+    job's tries (max_attempts 1 here), until MAX_OUTAGES of them."""
+    _, job_id = await make_job(infra, max_attempts=1)
+    calls = 0
+
+    async def handler(ctx: JobContext) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 3:
+            raise StorageUnavailable("S3 is unreachable")
+        async with ctx.finish():
+            pass
+
+    runner = JobRunner(infra, specs({JobKind.ingest: handler}))
+    for _ in range(4):
+        await make_due(infra, job_id)
+        await runner.run_until_idle()
+    job, _status, _error = await load(infra, job_id)
+    assert calls == 4
+    assert (job.status, job.attempts, job.outages) == (JobStatus.succeeded, 1, 3)
+
+    _, job_id = await make_job(infra, max_attempts=1)
+
+    async def always_down(ctx: JobContext) -> None:
+        raise StorageUnavailable("S3 is unreachable")
+
+    runner = JobRunner(infra, specs({JobKind.ingest: always_down}))
+    for _ in range(MAX_OUTAGES + 1):
+        await make_due(infra, job_id)
+        await runner.run_until_idle()
+    job, status, error = await load(infra, job_id)
+    assert (job.status, job.outages, status, error) == (
+        JobStatus.dead,
+        MAX_OUTAGES,
+        AssetStatus.failed,
+        "StorageUnavailable",
     )
 
 

@@ -64,6 +64,8 @@ class JobRead(BaseModel):
     status: JobStatus
     attempts: int
     max_attempts: int
+    # Attempts given back because our own storage, database or network was down.
+    outages: int = 0
     next_attempt_at: datetime
     cancel_requested: bool
     error_class: str | None

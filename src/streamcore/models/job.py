@@ -56,6 +56,10 @@ class Job(IdMixin, TimestampMixin, Base):
         Enum(JobStatus, native_enum=False, length=20, validate_strings=True), nullable=False
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # Attempts lost to an outage of our own infrastructure (storage, database, network
+    # unreachable): given back, up to runner.MAX_OUTAGES, so a restart of a service
+    # does not use up a job's tries.
+    outages: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3, nullable=False)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True)

@@ -34,6 +34,7 @@ class JobRepository:
             params=params,
             status=JobStatus.queued,
             attempts=0,
+            outages=0,
             max_attempts=max_attempts,
             next_attempt_at=utcnow(),
             progress=0.0,
@@ -60,6 +61,7 @@ class JobRepository:
         """A replay: queued now, with all its attempts back."""
         job.status = JobStatus.queued
         job.attempts = 0
+        job.outages = 0
         job.worker_id = None
         job.next_attempt_at = utcnow()
         job.published_at = None

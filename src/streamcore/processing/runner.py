@@ -43,6 +43,9 @@ log = structlog.get_logger(__name__)
 PROGRESS_MIN_INTERVAL = 1.0
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 300.0
+# Outages of our own storage, database or network given back as attempts, with their
+# own backoff: about 17 minutes of outage at the default 2 s base and 300 s cap.
+MAX_OUTAGES = 10
 
 
 class LostLease(Exception):
@@ -310,7 +313,7 @@ class JobRunner:
         except (StorageUnavailable, OSError, TimeoutError) as exc:
             error_class = type(exc).__name__
             log.warning("job.transient_error", error_class=error_class, error=str(exc))
-            await self._record_failure(ctx, error_class, str(exc), permanent=False)
+            await self._record_failure(ctx, error_class, str(exc), permanent=False, outage=True)
             return "retry", error_class
         except Exception as exc:
             # A bug or something unforeseen: retried like a transient error, so a
@@ -335,7 +338,13 @@ class JobRunner:
                 log.warning("job.heartbeat_failed", exc_info=True)
 
     async def _record_failure(
-        self, ctx: JobContext, error_class: str, message: str, *, permanent: bool
+        self,
+        ctx: JobContext,
+        error_class: str,
+        message: str,
+        *,
+        permanent: bool,
+        outage: bool = False,
     ) -> None:
         cancelled = False
         try:
@@ -350,6 +359,17 @@ class JobRunner:
                 job.last_error = f"{error_class}: {message}"[:4000]
                 job.error_class = error_class[:64]
                 job.worker_id = None
+                if outage and job.outages < MAX_OUTAGES:
+                    # Our infrastructure, not the job: the attempt is given back.
+                    job.outages += 1
+                    job.attempts = max(0, job.attempts - 1)
+                    delay = backoff_seconds(
+                        job.outages, self.settings.backoff_base_seconds,
+                        self.settings.backoff_max_seconds,
+                    )  # fmt: skip
+                    JobRepository.requeue(job, utcnow() + timedelta(seconds=delay))
+                    await self._retrying(session, job, error_class, message)
+                    return
                 if not permanent and job.attempts < job.max_attempts:
                     delay = backoff_seconds(
                         job.attempts, self.settings.backoff_base_seconds,

@@ -1,5 +1,5 @@
 """chunked transcoding: a job's params and result, an asset's chunk plan and whether
-its frame rate is variable
+its frame rate is variable; the attempts a job lost to outages
 
 Revision ID: 0011_chunked
 Revises: 0010_analytics
@@ -21,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("params", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("result", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("outages", sa.Integer(), server_default="0", nullable=False))
     with op.batch_alter_table("assets", schema=None) as batch_op:
         batch_op.add_column(sa.Column("chunk_plan", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("variable_frame_rate", sa.Boolean(), nullable=True))
@@ -31,5 +32,6 @@ def downgrade() -> None:
         batch_op.drop_column("variable_frame_rate")
         batch_op.drop_column("chunk_plan")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("outages")
         batch_op.drop_column("result")
         batch_op.drop_column("params")
