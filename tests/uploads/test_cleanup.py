@@ -88,7 +88,9 @@ def test_the_worker_sweeps_an_abandoned_tus_upload(tmp_path: Path, secret: str) 
         tmp_path,
         f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         secret,
-        STREAMCORE_UPLOAD__TUS_EXPIRY_SECONDS="1",
+        # Long enough for the first PATCH to land on a loaded machine (at 1 s it once
+        # came after the expiry and got 410), short enough for the sweep to follow.
+        STREAMCORE_UPLOAD__TUS_EXPIRY_SECONDS="4",
         STREAMCORE_UPLOAD__ABANDONED_GRACE_SECONDS="0",
         STREAMCORE_UPLOAD__SWEEP_INTERVAL_SECONDS="0.5",
     )
