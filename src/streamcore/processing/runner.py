@@ -363,20 +363,10 @@ class JobRunner:
                     # Our infrastructure, not the job: the attempt is given back.
                     job.outages += 1
                     job.attempts = max(0, job.attempts - 1)
-                    delay = backoff_seconds(
-                        job.outages, self.settings.backoff_base_seconds,
-                        self.settings.backoff_max_seconds,
-                    )  # fmt: skip
-                    JobRepository.requeue(job, utcnow() + timedelta(seconds=delay))
-                    await self._retrying(session, job, error_class, message)
+                    await self._retry_later(session, job, job.outages, error_class, message)
                     return
                 if not permanent and job.attempts < job.max_attempts:
-                    delay = backoff_seconds(
-                        job.attempts, self.settings.backoff_base_seconds,
-                        self.settings.backoff_max_seconds,
-                    )  # fmt: skip
-                    JobRepository.requeue(job, utcnow() + timedelta(seconds=delay))
-                    await self._retrying(session, job, error_class, message)
+                    await self._retry_later(session, job, job.attempts, error_class, message)
                     return
                 if permanent:
                     job.status = JobStatus.failed
@@ -388,6 +378,16 @@ class JobRunner:
             log.exception("job.record_failure_failed")
         if cancelled:
             await self._delete_outputs(ctx.kind, ctx.asset_id)
+
+    async def _retry_later(
+        self, session: AsyncSession, job: Job, tries: int, error_class: str, message: str
+    ) -> None:
+        """Back to the queue after the backoff of try number `tries`."""
+        delay = backoff_seconds(
+            tries, self.settings.backoff_base_seconds, self.settings.backoff_max_seconds
+        )
+        JobRepository.requeue(job, utcnow() + timedelta(seconds=delay))
+        await self._retrying(session, job, error_class, message)
 
     async def _release(self, ctx: JobContext) -> None:
         """Back to the queue without spending an attempt (a graceful worker stop)."""
