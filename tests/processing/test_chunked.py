@@ -220,25 +220,35 @@ def chunk_ffmpeg(deployment: Cluster) -> tuple[WorkerProcess, int, int] | None:
     return None
 
 
+def later_chunk_encoding(deployment: Cluster) -> tuple[WorkerProcess, int, int]:
+    """Wait for a chunk after the first (the first is short) to be encoding."""
+    found: tuple[WorkerProcess, int, int] = wait_for(
+        lambda: (f := chunk_ffmpeg(deployment)) and f[2] > 0 and f, 120, "a chunk encoding", 0.05
+    )
+    return found
+
+
+def chunks_by_start(client: httpx.Client, video_id: str) -> dict[int, dict[str, Any]]:
+    return {
+        round(j["params"]["start"]): j
+        for j in jobs_of(client, video_id)
+        if j["kind"] == "transcode_chunk"
+    }
+
+
 def test_a_worker_killed_mid_chunk_costs_that_chunk_only(
     deployment: Cluster, client: httpx.Client, long_clip: Path
 ) -> None:
     video = upload(client, create_project(client, "killed"), long_clip)
-    # A chunk after the first (the first is short): kill its worker while it encodes.
-    found = wait_for(
-        lambda: (f := chunk_ffmpeg(deployment)) and f[2] > 0 and f, 120, "a chunk encoding", 0.05
-    )
+    # Kill its worker while it encodes.
+    found = later_chunk_encoding(deployment)
     victim, pid, start = found
     victim.sigkill()
     assert not pid_alive(pid)
     replacement = deployment.start_worker()
     video = wait_final(client, video["id"], timeout=900)
     assert video["status"] == "ready", video
-    chunks = {
-        round(j["params"]["start"]): j
-        for j in jobs_of(client, video["id"])
-        if j["kind"] == "transcode_chunk"
-    }
+    chunks = chunks_by_start(client, video["id"])
     attempts = sorted(j["attempts"] for j in chunks.values())
     assert attempts == [1] * (len(SPANS) - 1) + [2], chunks
     # One set of outputs: every segment file on disk is named by its rung's playlist.
@@ -281,18 +291,12 @@ def test_a_chunk_whose_ffmpeg_dies_retries_alone(
 ) -> None:
     """FFmpeg killed from outside (the OOM killer): a transient failure of that chunk."""
     video = upload(client, create_project(client, "retried"), long_clip)
-    found = wait_for(
-        lambda: (f := chunk_ffmpeg(deployment)) and f[2] > 0 and f, 120, "a chunk encoding", 0.05
-    )
+    found = later_chunk_encoding(deployment)
     _worker, pid, start = found
     os.kill(pid, signal.SIGKILL)
     video = wait_final(client, video["id"], timeout=900)
     assert video["status"] == "ready", video
-    chunks = {
-        round(j["params"]["start"]): j
-        for j in jobs_of(client, video["id"])
-        if j["kind"] == "transcode_chunk"
-    }
+    chunks = chunks_by_start(client, video["id"])
     assert chunks[start]["attempts"] == 2, chunks[start]
     assert chunks[start]["error_class"] == "TransientError", chunks[start]
     assert all(j["attempts"] == 1 for s, j in chunks.items() if s != start), chunks

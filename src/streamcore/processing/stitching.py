@@ -116,6 +116,11 @@ async def piece_done(
         )  # fmt: skip
 
 
+def rung_segments(results: list[dict[str, Any]], rung: str) -> list[Segment]:
+    """One rung's segments over these chunks' results, in order."""
+    return [(str(n), float(d), int(s)) for res in results for n, d, s in res["segments"][rung]]
+
+
 async def write_playlists(
     infra: Infra, asset: Asset, results: list[dict[str, Any]], *, ended: bool
 ) -> None:
@@ -126,9 +131,7 @@ async def write_playlists(
     prefix = layout.hls_prefix(asset.id)
     variants: list[Variant] = []
     for r in renditions:
-        segs: list[Segment] = [
-            (str(n), float(d), int(s)) for res in results for n, d, s in res["segments"][r.name]
-        ]
+        segs = rung_segments(results, r.name)
         target = target_duration(seg_seconds, max(d for _n, d, _s in segs))
         text = media_playlist(segs, target=target, ended=ended)
         await storage.put_bytes(f"{prefix}/{r.name}/{VARIANT_PLAYLIST}", text.encode())
@@ -182,7 +185,7 @@ async def _fetch_rung(ctx: JobContext, out: Path, rung: str, results: list[dict[
     single pass leaves them (the derivatives are made from there)."""
     rung_dir = out / "hls" / rung
     rung_dir.mkdir(parents=True, exist_ok=True)
-    segs = [(str(n), float(d), int(s)) for res in results for n, d, s in res["segments"][rung]]
+    segs = rung_segments(results, rung)
     prefix = layout.hls_prefix(ctx.asset_id)
     for name, _d, _s in segs:
         await _fetch(ctx.infra.storage, f"{prefix}/{rung}/{name}", rung_dir / name)
